@@ -1,0 +1,48 @@
+# Two commands do everything on a fresh machine:
+#   make book   set up .venv, build the student notebooks and the website
+#   make test   set up .venv and run every test
+# Everything generated lands in _build/ (never committed).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+MATHJAX_VERSION := 3.2.2
+
+.PHONY: book student site test fast-test venv serve clean
+
+book: site
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+# MathJax from the npm registry, served from _static: the site needs no CDN.
+_build/vendor/static/mathjax/tex-chtml.js:
+	mkdir -p _build/vendor/static
+	cd _build/vendor && npm install --no-audit --no-fund --silent mathjax@$(MATHJAX_VERSION)
+	rm -rf _build/vendor/static/mathjax
+	cp -r _build/vendor/node_modules/mathjax/es5 _build/vendor/static/mathjax
+
+# Student versions of every exercise (nbgrader generate_assignment).
+student: $(STAMP)
+	$(PY) -m autograder release --out _build/student
+
+site: student _build/vendor/static/mathjax/tex-chtml.js
+	$(VENV)/bin/jupyter-book build . --builder html -W --keep-going
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+fast-test: $(STAMP)
+	$(PY) -m pytest -m "not slow"
+
+serve:
+	$(PY) -m http.server --directory _build/html 8000
+
+clean:
+	rm -rf _build .jupyter_cache
