@@ -1,0 +1,7 @@
+"""The grading pipeline: student versions, batch autograding, feedback, exports.
+
+One module per verb of ``python -m autograder`` (``release``, ``grade``),
+``course`` for what they share (paths and nbgrader's configuration),
+``worker`` for grading one submission in its own process, and ``checks`` for
+the hidden tests that run inside the students' kernels.
+"""

@@ -1,0 +1,137 @@
+"""Comparing a student's answer with the oracle, and saying what is wrong.
+
+Every check raises :class:`CheckFailure` with a sentence meant for the
+student. :func:`run` turns that into one short ``AssertionError`` in the
+notebook, so the feedback shows the sentence and not the checker's code.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Callable, Mapping
+
+import numpy as np
+
+# The tolerances, stated once: float64 answers must match the oracle this closely.
+RTOL = 1e-6
+ATOL = 1e-8
+
+
+class CheckFailure(AssertionError):
+    """A check failed; the message says what was checked and what differs."""
+
+
+def run(check: Callable, *args, **kwargs) -> None:
+    """Run one hidden check inside a test cell and report a failure cleanly."""
+    try:
+        check(*args, **kwargs)
+    except CheckFailure as failure:
+        message = str(failure)
+    else:
+        print(f"{check.__name__}: passed")
+        return
+    # Raised outside the except block so the traceback shows no checker frames.
+    raise AssertionError(message)
+
+
+def call(name: str, fn: Callable, *args, **kwargs):
+    """Call the student's ``fn``; turn any exception into a readable failure."""
+    if not callable(fn):
+        raise CheckFailure(f"{name} is not a function (it is {type(fn).__name__}).")
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailure(f"{name} is not implemented yet (it raised NotImplementedError).") from None
+    except CheckFailure:
+        raise
+    except Exception as error:  # the student's bug: report it, do not crash the check
+        where = _student_line(error)
+        raise CheckFailure(
+            f"{name} raised {type(error).__name__}: {error}{where}"
+        ) from None
+
+
+def _student_line(error: BaseException) -> str:
+    """Name the innermost notebook line of a traceback, if there is one."""
+    frames = traceback.extract_tb(error.__traceback__)
+    notebook = [f for f in frames if "ipykernel" in f.filename or f.filename.startswith("<")]
+    if not notebook:
+        return ""
+    frame = notebook[-1]
+    return f" (in {frame.name}, at `{(frame.line or '').strip()}`)"
+
+
+def as_array(name: str, value) -> np.ndarray:
+    """``value`` as a float64 array, or a failure naming what it was instead."""
+    if value is None:
+        raise CheckFailure(f"{name} is None: did the function forget to `return`?")
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
+        value = value.detach().numpy()
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise CheckFailure(
+            f"{name} should be an array of numbers, got {type(value).__name__} ({error})."
+        ) from None
+    return array
+
+
+def expect_close(
+    name: str,
+    got,
+    want: np.ndarray,
+    mistakes: Mapping[str, np.ndarray] | None = None,
+    context: str = "",
+) -> None:
+    """Fail unless ``got`` matches ``want`` in shape and value.
+
+    Args:
+        name: what is being compared, as the student knows it (e.g. "dW_h").
+        got: the student's answer (array-like).
+        want: the oracle's answer.
+        mistakes: optional {description of a known mistake: what that mistake
+            would have returned on the same input}. Used only to explain a
+            failure; the verdict always comes from comparing with ``want``.
+        context: the input it was checked on, e.g. "B=3, T=5, D=4, H=2, seed 1".
+    """
+    got = as_array(name, got)
+    want = np.asarray(want, dtype=np.float64)
+    where = f" on {context}" if context else ""
+    if got.shape != want.shape:
+        hint = _matching_mistake(got, mistakes)
+        raise CheckFailure(
+            f"{name} has shape {got.shape}, expected {want.shape}{where}.{hint}"
+        )
+    if np.allclose(got, want, rtol=RTOL, atol=ATOL) and np.isfinite(got).all():
+        return
+    hint = _matching_mistake(got, mistakes)
+    if not np.isfinite(got).all():
+        detail = f"{name} contains nan or inf{where}"
+    else:
+        error = np.abs(got - want)
+        index = np.unravel_index(np.argmax(error), error.shape) if error.ndim else ()
+        detail = (
+            f"{name} differs from the expected value{where}: largest error "
+            f"{error.max():.3g} at index {tuple(int(i) for i in index)} "
+            f"(got {got[index]:.6g}, expected {want[index]:.6g})"
+        )
+    raise CheckFailure(detail + "." + hint)
+
+
+def _matching_mistake(got: np.ndarray, mistakes: Mapping[str, np.ndarray] | None) -> str:
+    for description, wrong in (mistakes or {}).items():
+        wrong = np.asarray(wrong, dtype=np.float64)
+        if wrong.shape == got.shape and np.allclose(got, wrong, rtol=RTOL, atol=ATOL, equal_nan=True):
+            return f" This is what happens when {description}."
+    return ""
+
+
+def expect(condition: bool, message: str) -> None:
+    """Fail with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise CheckFailure(message)
+
+
+def seeds(count: int = 3) -> range:
+    """The seeds every randomized check runs over."""
+    return range(count)

@@ -1,0 +1,50 @@
+"""``python -m autograder VERB``: one verb per job.
+
+    release  write the student version of every exercise
+    grade    autograde a folder of submissions; grades.csv, feedback, results
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder.course import CourseError
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    verbs = p.add_subparsers(dest="verb", required=True)
+
+    release = verbs.add_parser("release", help="write DIR/<exercise>/<exercise>.ipynb for students")
+    release.add_argument("--out", type=Path, required=True, help="folder for the student notebooks")
+    release.add_argument("--exercise", action="append", help="only this exercise (repeatable)")
+
+    grade = verbs.add_parser("grade", help="grade SUBMITTED/<student>/<exercise>/<exercise>.ipynb")
+    grade.add_argument("submitted", type=Path, help="folder of student folders")
+    grade.add_argument("--out", type=Path, required=True, help="folder for grades.csv, feedback/, results/")
+    grade.add_argument("--exercise", action="append", help="only this exercise (repeatable)")
+    grade.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
+    grade.add_argument("--timeout", type=int, default=600, help="seconds for one submission (default 600)")
+    grade.add_argument("--cell-timeout", type=int, default=60, help="seconds for one cell (default 60)")
+    grade.add_argument("--memory", type=int, default=4096, help="MB of memory for one submission (default 4096)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.verb == "release":
+            from autograder import release
+            return release.main(args.out, args.exercise)
+        if args.verb == "grade":
+            from autograder import grade
+            limits = grade.Limits(jobs=args.jobs, timeout=args.timeout, cell_timeout=args.cell_timeout,
+                                  memory_mb=args.memory)
+            return grade.main(args.submitted, args.out, limits, args.exercise)
+    except CourseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 1

@@ -1,0 +1,140 @@
+"""Grade one submission, in a process of its own.
+
+``python -m autograder.worker JOB.json`` is started by ``grade`` for every
+(student, exercise) pair, with a time and memory limit around it. It runs
+nbgrader's autograde and generate_feedback in a private course directory, then
+writes ``result.json`` into the job's folder: the score, a status, a sentence
+for the student, and one entry per test cell. Whatever goes wrong, it writes a
+result rather than crashing, so a bad submission never stops a batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def main(job_file: str) -> int:
+    job = json.loads(Path(job_file).read_text())
+    workdir = Path(job["workdir"])
+    try:
+        result = grade(job)
+    except Exception as error:  # the grader's own failure: report it, keep the batch going
+        result = failed(job, "error", f"The grader failed on this submission: {type(error).__name__}: {error}")
+    (workdir / "result.json").write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def failed(job: dict, status: str, message: str) -> dict:
+    return {"student": job["student"], "exercise": job["exercise"], "score": 0.0,
+            "max_score": job["max_score"], "status": status, "message": message, "tests": []}
+
+
+def grade(job: dict) -> dict:
+    import nbformat
+
+    from autograder.course import nbgrader_api, nbgrader_config
+
+    student, exercise = job["student"], job["exercise"]
+    workdir = Path(job["workdir"])
+    submitted = Path(job["notebook"])
+    try:
+        notebook = nbformat.read(submitted, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:
+        return failed(job, "invalid", f"{submitted.name} is not a valid Jupyter notebook, so it could not be graded "
+                      f"({type(error).__name__}: {str(error)[:300]}). Open it in Jupyter, save it, and submit again.")
+
+    root = workdir / "course"
+    shutil.rmtree(root, ignore_errors=True)
+    target = root / "submitted" / student / exercise
+    target.mkdir(parents=True)
+    shutil.copy(job["gradebook"], root / "gradebook.db")
+    shutil.copy(submitted, target / f"{exercise}.ipynb")
+    timestamp = submitted.parent / "timestamp.txt"
+    if timestamp.is_file():
+        shutil.copy(timestamp, target / "timestamp.txt")
+
+    # The kernel inherits this environment: the staged checks, one thread, no display.
+    os.environ["PYTHONPATH"] = job["checks_path"]
+    os.environ["MPLBACKEND"] = "Agg"
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = "1"
+
+    api = nbgrader_api(nbgrader_config(root, cell_timeout=job["cell_timeout"]))
+    autograded = api.autograde(exercise, student, force=True, create=True)
+    (workdir / "nbgrader.log").write_text((autograded.get("log") or "") + (autograded.get("error") or ""))
+    if not autograded["success"]:
+        return failed(job, "error", explain_failure(autograded.get("log", "") + autograded.get("error", ""), job))
+
+    tests = test_results(root, student, exercise)
+    score = sum(t["score"] for t in tests)
+    max_score = sum(t["max_score"] for t in tests)
+    feedback = api.generate_feedback(exercise, student, force=True)
+    html = root / "feedback" / student / exercise / f"{exercise}.html"
+    if feedback["success"] and html.is_file():
+        shutil.copy(html, workdir / "feedback.html")
+    passed = sum(t["score"] == t["max_score"] for t in tests)
+    return {"student": student, "exercise": exercise, "score": score, "max_score": max_score,
+            "status": "graded", "message": f"{passed} of {len(tests)} tests passed.", "tests": tests}
+
+
+def test_results(root: Path, student: str, exercise: str) -> list[dict]:
+    """Score and output of every test cell, from the gradebook and the executed notebook."""
+    import nbformat
+    from nbgrader.api import Gradebook
+
+    from autograder.course import COURSE_ID
+
+    notebook = nbformat.read(root / "autograded" / student / exercise / f"{exercise}.ipynb", as_version=4)
+    outputs = {}
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code":
+            outputs[meta["grade_id"]] = cell_output(cell)
+    tests = []
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", COURSE_ID) as gradebook:
+        submission = gradebook.find_submission_notebook(exercise, exercise, student)
+        for grade in sorted(submission.grades, key=lambda g: list(outputs).index(g.name) if g.name in outputs else 0):
+            if grade.cell_type != "code":
+                continue
+            score = float(grade.score or 0.0)
+            tests.append({"name": grade.name, "score": score, "max_score": float(grade.max_score),
+                          "status": "passed" if score == grade.max_score else "failed",
+                          "output": outputs.get(grade.name, "")})
+    return tests
+
+
+def cell_output(cell) -> str:
+    """What a test cell said: its printed text and, if it failed, the error line."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif output.output_type == "error":
+            if output.ename in ("KeyboardInterrupt", "CellTimeoutError"):
+                parts.append("This test was stopped because it ran too long (an infinite loop?).")
+            else:
+                parts.append(ANSI.sub("", f"{output.ename}: {output.evalue}"))
+    return "\n".join(p.strip() for p in parts if p.strip())
+
+
+def explain_failure(log: str, job: dict) -> str:
+    """A sentence for an autograde run that did not finish."""
+    if "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log.lower():
+        return (f"Python crashed while running this notebook (for example, it used more than "
+                f"{job['memory_mb']} MB of memory or exited the kernel), so it could not be graded.")
+    if "Timeout" in log or "timed out" in log.lower():
+        return "The notebook did not finish running in time, so it could not be graded."
+    last = [line for line in log.strip().splitlines() if line.strip()][-3:]
+    return "nbgrader could not grade this notebook: " + " | ".join(last)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
