@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -68,21 +69,26 @@ def grade(job: dict) -> dict:
         os.environ[var] = "1"
 
     api = nbgrader_api(nbgrader_config(root, cell_timeout=job["cell_timeout"]))
+    started = time.monotonic()
     autograded = api.autograde(exercise, student, force=True, create=True)
+    seconds = {"autograde": round(time.monotonic() - started, 2)}
     (workdir / "nbgrader.log").write_text((autograded.get("log") or "") + (autograded.get("error") or ""))
     if not autograded["success"]:
-        return failed(job, "error", explain_failure(autograded.get("log", "") + autograded.get("error", ""), job))
+        return failed(job, *explain_failure(autograded.get("log", "") + autograded.get("error", ""), job))
 
     tests = test_results(root, student, exercise)
     score = sum(t["score"] for t in tests)
     max_score = sum(t["max_score"] for t in tests)
+    started = time.monotonic()
     feedback = api.generate_feedback(exercise, student, force=True)
+    seconds["feedback"] = round(time.monotonic() - started, 2)
     html = root / "feedback" / student / exercise / f"{exercise}.html"
     if feedback["success"] and html.is_file():
         shutil.copy(html, workdir / "feedback.html")
     passed = sum(t["score"] == t["max_score"] for t in tests)
     return {"student": student, "exercise": exercise, "score": score, "max_score": max_score,
-            "status": "graded", "message": f"{passed} of {len(tests)} tests passed.", "tests": tests}
+            "status": "graded", "message": f"{passed} of {len(tests)} tests passed.", "tests": tests,
+            "timings": seconds}
 
 
 def test_results(root: Path, student: str, exercise: str) -> list[dict]:
@@ -125,15 +131,16 @@ def cell_output(cell) -> str:
     return "\n".join(p.strip() for p in parts if p.strip())
 
 
-def explain_failure(log: str, job: dict) -> str:
-    """A sentence for an autograde run that did not finish."""
-    if "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log.lower():
-        return (f"Python crashed while running this notebook (for example, it used more than "
-                f"{job['memory_mb']} MB of memory or exited the kernel), so it could not be graded.")
-    if "Timeout" in log or "timed out" in log.lower():
-        return "The notebook did not finish running in time, so it could not be graded."
+def explain_failure(log: str, job: dict) -> tuple[str, str]:
+    """(status, sentence) for an autograde run that did not finish."""
+    if "DeadKernelError" in log or "kernel died" in log.lower():
+        return "crashed", (f"Python crashed while running this notebook (for example, it used more than "
+                           f"{job['memory_mb']} MB of memory or exited the kernel), so it could not be graded.")
+    if "CellTimeoutError" in log or "timed out" in log.lower():
+        return "timeout", ("The notebook did not finish in time: a cell kept running after it was interrupted "
+                           f"(limit {job['cell_timeout']} s per cell), so it could not be graded.")
     last = [line for line in log.strip().splitlines() if line.strip()][-3:]
-    return "nbgrader could not grade this notebook: " + " | ".join(last)
+    return "error", "nbgrader could not grade this notebook: " + " | ".join(last)
 
 
 if __name__ == "__main__":

@@ -134,11 +134,11 @@ def next_word_probs_boundaries(sentences):
     """
     rows = []
     for _, words in sentences:
-        belief = _START.copy()                    # P(state of the current word | prefix), before seeing it
+        prior = _START                            # P(state of the current word | prefix), before seeing it
         for w in words:
-            belief = belief * _EMIT[:, WORD_ID[w]]
-            belief /= belief.sum()
-            rows.append((belief @ _TRANS) @ _EMIT)
+            belief = prior * _EMIT[:, WORD_ID[w]]
+            prior = (belief / belief.sum()) @ _TRANS
+            rows.append(prior @ _EMIT)
     return np.array(rows[:-1])
 
 

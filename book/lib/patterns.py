@@ -190,23 +190,24 @@ def length_batches(inputs, targets, batch_size, seed=0):
 # ----------------------------------------------------------------------------
 
 SUBJECTS = ["film", "plot", "acting", "ending", "music", "script"]
-INTENSIFIERS = ["very", "really", "quite", "so", "truly"]
+INTENSIFIERS = ["very", "really", "quite", "truly", "terribly"]
 POSITIVE = ["good", "great", "funny", "moving", "clever"]
 NEGATIVE = ["bad", "dull", "boring", "silly", "weak"]
 # Sentiment-neutral afterthoughts; each can take a "not" without changing the review's polarity.
 TAILS = [("and", "i", "did", "{not}", "expect", "that"),
          ("though", "it", "was", "{not}", "long"),
-         ("and", "the", "ending", "was", "{not}", "a", "surprise")]
+         ("and", "i", "had", "{not}", "read", "the", "book")]
 
 
-def review_sentence(rng):
+def review_sentence(rng, p_not=0.3):
     """One review sentence and its label.
 
-    ``the <subject> was [not] <0-3 intensifiers> <adjective> , <tail with or without not> .``
+    ``the <subject> was [not] <0-2 intensifiers> <adjective> , <tail with or without not> .``
 
-    The adjective's polarity and the two "not"s are drawn independently (each
-    "not" with probability 1/2). The label is the adjective's polarity, flipped
-    if and only if the "not" *before* the adjective is present.
+    The adjective's polarity (positive with probability 1/2) and the two "not"s
+    (each with probability ``p_not``) are drawn independently. The label is the
+    adjective's polarity, flipped if and only if the "not" *before* the adjective
+    is present.
 
     Returns:
         (words, label, info): a list of str; 1 for positive, 0 for negative; a dict
@@ -214,12 +215,12 @@ def review_sentence(rng):
         in the afterthought) and ``adjective_index``.
     """
     positive = bool(rng.integers(2))
-    negated = bool(rng.integers(2))
-    tail_not = bool(rng.integers(2))
+    negated = bool(rng.random() < p_not)
+    tail_not = bool(rng.random() < p_not)
     words = ["the", SUBJECTS[rng.integers(len(SUBJECTS))], "was"]
     if negated:
         words.append("not")
-    words += [INTENSIFIERS[i] for i in rng.integers(len(INTENSIFIERS), size=rng.integers(4))]
+    words += [INTENSIFIERS[i] for i in rng.integers(len(INTENSIFIERS), size=rng.integers(3))]
     adjectives = POSITIVE if positive else NEGATIVE
     adjective_index = len(words)
     words.append(adjectives[rng.integers(len(adjectives))])
@@ -234,10 +235,25 @@ def review_sentence(rng):
     return words, label, dict(negated=negated, tail_not=tail_not, adjective_index=adjective_index)
 
 
-def review_corpus(n, seed):
-    """``n`` review sentences from ``review_sentence``. Returns lists (sentences, labels, infos)."""
+def _sample_unseen(sample, n, rng, exclude):
+    """``n`` draws of ``sample(rng)`` whose word list (first element) is not in ``exclude``."""
+    exclude = {tuple(s) for s in exclude}
+    out = []
+    while len(out) < n:
+        item = sample(rng)
+        if tuple(item[0]) not in exclude:
+            out.append(item)
+    return out
+
+
+def review_corpus(n, seed, exclude=()):
+    """``n`` review sentences from ``review_sentence``, none of them in ``exclude`` (a
+    collection of word lists, e.g. the training sentences).
+
+    Returns lists (sentences, labels, infos).
+    """
     rng = np.random.default_rng(seed)
-    sentences, labels, infos = zip(*(review_sentence(rng) for _ in range(n)))
+    sentences, labels, infos = zip(*_sample_unseen(review_sentence, n, rng, exclude))
     return list(sentences), list(labels), list(infos)
 
 
@@ -300,10 +316,11 @@ def tagged_sentence(rng):
     return list(words), list(tags)
 
 
-def tagged_corpus(n, seed):
-    """``n`` sentences from ``tagged_sentence``. Returns (list of word lists, list of tag lists)."""
+def tagged_corpus(n, seed, exclude=()):
+    """``n`` sentences from ``tagged_sentence``, none of them in ``exclude`` (a collection of
+    word lists). Returns (list of word lists, list of tag lists)."""
     rng = np.random.default_rng(seed)
-    words, tags = zip(*(tagged_sentence(rng) for _ in range(n)))
+    words, tags = zip(*_sample_unseen(tagged_sentence, n, rng, exclude))
     return list(words), list(tags)
 
 
@@ -366,6 +383,7 @@ class Grammar:
             })
         self.arcs = arcs
         self.words = sorted({w for ws in self.categories.values() for w, _ in ws})
+        self._emission = {cat: dict(ws) for cat, ws in self.categories.items()}
         for state, out in arcs.items():
             assert abs(sum(p for p, _, _ in out) - 1) < 1e-12, state
 
@@ -399,7 +417,7 @@ class Grammar:
             new = defaultdict(float)
             for state, a in alpha.items():
                 for p, cat, nxt in self.arcs.get(state, []):
-                    q = dict(self.categories[cat]).get(w, 0.0)
+                    q = self._emission[cat].get(w, 0.0)
                     if q > 0:
                         new[nxt] += a * p * q
             alpha = new

@@ -1,0 +1,93 @@
+"""Broken submissions get a clear status and message, and never stop the batch."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from tests.notebooks import reference_answers, submission
+from tests.grading import autograder, read_grades, results_of, write
+
+pytestmark = pytest.mark.slow
+EXERCISE = "decorators"
+
+SABOTAGE = {
+    # An infinite loop inside a graded function: each test that calls it is interrupted.
+    "loops": ("count_calls", "def count_calls(fn):\n    while True:\n        pass\n"),
+    # A loop that swallows the interrupt: only the whole-submission time limit stops it.
+    "loops_stubbornly": ("register", "import time\nwhile True:\n    try:\n        time.sleep(0.2)\n"
+                                     "    except KeyboardInterrupt:\n        pass\n"),
+    # Kills its own kernel.
+    "crashes": ("register", "import os\nos._exit(3)\n"),
+    # Asks for far more memory than the limit.
+    "hogs_memory": ("register", "hog = bytearray(20 * 1024**3)\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def sabotaged(release, tmp_path_factory):
+    submitted = tmp_path_factory.mktemp("sabotaged")
+    student_version = nbformat.read(release / EXERCISE / f"{EXERCISE}.ipynb", as_version=4)
+    write(submitted / "good", EXERCISE, submission(student_version, reference_answers(EXERCISE)))
+    for student, (cell, code) in SABOTAGE.items():
+        answers = reference_answers(EXERCISE)
+        answers[cell] = code + ("\n" + answers[cell] if student != "loops" else "")
+        write(submitted / student, EXERCISE, submission(student_version, answers))
+    (submitted / "corrupt" / EXERCISE).mkdir(parents=True)
+    (submitted / "corrupt" / EXERCISE / f"{EXERCISE}.ipynb").write_text('{"cells": [')
+    (submitted / "empty_folder" / EXERCISE).mkdir(parents=True)
+    out = tmp_path_factory.mktemp("sabotaged-out")
+    done = autograder("grade", str(submitted), "--out", str(out), "--jobs", "2", "--timeout", "45",
+                      "--cell-timeout", "4", "--memory", "3000")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
+
+
+def test_good_submission_unaffected(sabotaged):
+    row = read_grades(sabotaged)[("good", EXERCISE)]
+    assert row["status"] == "graded" and row["score"] == row["max_score"]
+
+
+def test_infinite_loop_loses_only_the_tests_that_hit_it(sabotaged):
+    row = read_grades(sabotaged)[("loops", EXERCISE)]
+    tests = results_of(sabotaged, "loops", EXERCISE)
+    assert row["status"] == "graded"
+    assert tests["test_count_calls_result"]["score"] == 0
+    assert "ran too long" in tests["test_count_calls_result"]["output"]
+    assert tests["test_register"]["score"] == tests["test_register"]["max_score"]
+
+
+def test_stubborn_loop_hits_the_time_limit(sabotaged):
+    row = read_grades(sabotaged)[("loops_stubbornly", EXERCISE)]
+    assert row["status"] == "timeout" and float(row["score"]) == 0
+    assert "did not finish in time" in row["message"]
+
+
+def test_crashed_kernel_is_reported(sabotaged):
+    row = read_grades(sabotaged)[("crashes", EXERCISE)]
+    assert float(row["score"]) < float(row["max_score"])
+    assert row["status"] == "crashed" and "Python crashed" in row["message"]
+
+
+def test_memory_hog_gets_a_memory_error_not_the_machine(sabotaged):
+    row = read_grades(sabotaged)[("hogs_memory", EXERCISE)]
+    tests = results_of(sabotaged, "hogs_memory", EXERCISE)
+    assert row["status"] == "graded"
+    assert tests["test_register"]["score"] == 0  # the cell that defines register failed
+    assert tests["test_count_calls_result"]["score"] == 1  # the rest of the notebook still ran
+
+
+def test_corrupt_and_missing_notebooks_are_explained(sabotaged):
+    grades = read_grades(sabotaged)
+    assert grades[("corrupt", EXERCISE)]["status"] == "invalid"
+    assert "not a valid Jupyter notebook" in grades[("corrupt", EXERCISE)]["message"]
+    assert grades[("empty_folder", EXERCISE)]["status"] == "missing"
+    for student in ("corrupt", "empty_folder"):
+        assert (sabotaged / "feedback" / student / f"{EXERCISE}.html").is_file()
+
+
+def test_cli_errors_are_sentences(tmp_path):
+    done = autograder("grade", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and done.stderr.startswith("error: ") and "is not a folder" in done.stderr
+    done = autograder("grade", str(tmp_path), "--out", str(tmp_path / "out"), "--exercise", "nope")
+    assert done.returncode == 2 and "Unknown exercise" in done.stderr
