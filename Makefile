@@ -35,10 +35,10 @@ student: $(STAMP)
 site: student _build/vendor/static/mathjax/tex-chtml.js
 	$(VENV)/bin/jupyter-book build . --builder html -W --keep-going
 
-test: $(STAMP)
+test: student _build/vendor/static/mathjax/tex-chtml.js
 	$(PY) -m pytest
 
-fast-test: $(STAMP)
+fast-test: student _build/vendor/static/mathjax/tex-chtml.js
 	$(PY) -m pytest -m "not slow"
 
 serve:

@@ -232,6 +232,28 @@ def run(model, stream):
     return torch.softmax(logits[0].double(), -1).numpy(), hs[0].double().numpy()
 
 
+def positions(sentences):
+    """The position of every word of the stream inside its sentence (0, 1 or 2), shape (N,)."""
+    return np.concatenate([np.arange(len(ws)) for _, ws in sentences])
+
+
+def novel_word_mean(model, sentences, target, column=None):
+    """Replace `target` by "zog" everywhere, read the stream with the trained model, average zog's states (H,).
+
+    `column` (H,) optionally replaces zog's input weights (a column of weight_ih_l0) for this reading only.
+    """
+    w = model.rnn.weight_ih_l0
+    saved = w[:, WORD_ID[NOVEL]].clone()
+    if column is not None:
+        with torch.no_grad():
+            w[:, WORD_ID[NOVEL]] = column
+    stream = to_stream(sentences, {target: NOVEL})
+    _, hs = run(model, stream)
+    with torch.no_grad():
+        w[:, WORD_ID[NOVEL]] = saved
+    return hs[stream == WORD_ID[NOVEL]].mean(axis=0)
+
+
 def mean_states(hs, stream, words):
     """The mean hidden state of each word over its occurrences: hs (N, H), stream (N,) -> (len(words), H)."""
     return np.stack([hs[stream == WORD_ID[w]].mean(axis=0) for w in words])
@@ -263,6 +285,27 @@ def check_group(Z, labels, group):
     return c == set(group), sorted(c - set(group))
 
 
+def sibling_cluster(Z, labels, word):
+    """The smallest cluster that contains `word` and at least one other leaf: where the word landed."""
+    return min((c for c in clusters(Z, labels) if word in c and len(c) > 1), key=len)
+
+
+def verdicts(Z, labels):
+    """For every group of groups_to_check(): (is it exactly a cluster?, intruders of its smallest cluster)."""
+    return {name: check_group(Z, labels, g) for name, g in groups_to_check().items()}
+
+
+def groups_to_check():
+    """The word groups of the paper's Figure 7 that a faithful tree should contain as clusters, in order."""
+    arg = verb_argument_structure()
+    return {
+        "verbs": VERBS, "nouns": NOUNS, "animates": ANIMATES, "inanimates": INANIMATES,
+        "humans": HUMANS, "animals (ANIM + AGRESS)": ANIMALS,
+        **{c: CATEGORIES[c] for c in ["NOUN-ANIM", "NOUN-AGRESS", "NOUN-INANIM", "NOUN-FOOD", "NOUN-FRAG"]},
+        **{"verbs, " + k: arg[k] for k in ["object absent", "object optional", "object obligatory"]},
+    }
+
+
 def category_of(word):
     """A coarse label for colouring: "human", "animal", "inanimate", "verb" or "novel"."""
     for name, group in [("human", HUMANS), ("animal", ANIMALS), ("inanimate", INANIMATES), ("verb", VERBS)]:
@@ -275,7 +318,7 @@ COLORS = {"human": "tab:red", "animal": "tab:orange", "inanimate": "tab:green", 
           "novel": "black"}
 
 
-def plot_dendrogram(Z, labels, ax, title=None):
+def plot_dendrogram(Z, labels, ax, title=None, method="average"):
     """Draw the dendrogram of linkage Z horizontally, leaf labels coloured by category_of."""
     from scipy.cluster.hierarchy import dendrogram
     dendrogram(Z, labels=labels, orientation="left", ax=ax, color_threshold=0, above_threshold_color="0.3",
@@ -287,7 +330,7 @@ def plot_dendrogram(Z, labels, ax, title=None):
     handles = [ax.plot([], [], "s", color=c, label=k)[0] for k, c in COLORS.items()
                if any(category_of(l) == k for l in labels)]
     ax.legend(handles=handles, loc="lower left", fontsize=9, frameon=False)
-    ax.set_xlabel("Euclidean distance (average linkage)")
+    ax.set_xlabel(f"Euclidean distance ({method} linkage)")
     ax.spines[["top", "right", "left"]].set_visible(False)
     if title:
         ax.set_title(title)
