@@ -4,7 +4,7 @@ Elman, J. L. (1990). Finding structure in time. Cognitive Science 14, 179-211.
 
 The chapter `elman1990.md` imports from here what is too long for a cell:
 
-- the sentence generator of the paper's Simulation 4 (lexicon of its Figure 7, templates of its Table 4);
+- the sentence generator of the paper's Simulation 4 (its 29-word lexicon and the templates of its Table 4);
 - the exact next-word distributions of that generator, with and without knowledge of sentence boundaries;
 - a simple recurrent network (SRN) and two ways to train it: Elman's one-step backprop and truncated BPTT;
 - helpers that read a scipy linkage matrix as a tree of word sets, and a dendrogram plot.
@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 import torch
+from scipy.cluster.hierarchy import dendrogram
 from torch import nn
 
 # ---------------------------------------------------------------- the grammar
@@ -51,7 +52,7 @@ def slot_words(slot):
     return CATEGORIES[prefix + slot]
 
 
-# The vocabulary in the order of the paper's Figure 7 (a word in two verb categories appears once).
+# The vocabulary in the order of the categories above (a word in two verb categories appears once).
 VOCAB = []
 for _words in CATEGORIES.values():
     VOCAB += [w for w in _words if w not in VOCAB]
@@ -296,7 +297,7 @@ def verdicts(Z, labels):
 
 
 def groups_to_check():
-    """The word groups of the paper's Figure 7 that a faithful tree should contain as clusters, in order."""
+    """The groups to look for in a tree: the branches of the paper's Figure 7 and the grammar's noun categories."""
     arg = verb_argument_structure()
     return {
         "verbs": VERBS, "nouns": NOUNS, "animates": ANIMATES, "inanimates": INANIMATES,
@@ -307,20 +308,20 @@ def groups_to_check():
 
 
 def category_of(word):
-    """A coarse label for colouring: "human", "animal", "inanimate", "verb" or "novel"."""
-    for name, group in [("human", HUMANS), ("animal", ANIMALS), ("inanimate", INANIMATES), ("verb", VERBS)]:
+    """A coarse label for colouring: "human", "animal", "aggressor", "inanimate", "verb" or "novel"."""
+    for name, group in [("human", HUMANS), ("animal", CATEGORIES["NOUN-ANIM"]),
+                        ("aggressor", CATEGORIES["NOUN-AGRESS"]), ("inanimate", INANIMATES), ("verb", VERBS)]:
         if word in group:
             return name
     return "novel"
 
 
-COLORS = {"human": "tab:red", "animal": "tab:orange", "inanimate": "tab:green", "verb": "tab:blue",
-          "novel": "black"}
+COLORS = {"human": "tab:red", "animal": "tab:orange", "aggressor": "tab:purple", "inanimate": "tab:green",
+          "verb": "tab:blue", "novel": "black"}
 
 
 def plot_dendrogram(Z, labels, ax, title=None, method="average"):
     """Draw the dendrogram of linkage Z horizontally, leaf labels coloured by category_of."""
-    from scipy.cluster.hierarchy import dendrogram
     dendrogram(Z, labels=labels, orientation="left", ax=ax, color_threshold=0, above_threshold_color="0.3",
                leaf_font_size=10)
     for tick in ax.get_yticklabels():
@@ -329,7 +330,7 @@ def plot_dendrogram(Z, labels, ax, title=None, method="average"):
             tick.set_fontweight("bold")
     handles = [ax.plot([], [], "s", color=c, label=k)[0] for k, c in COLORS.items()
                if any(category_of(l) == k for l in labels)]
-    ax.legend(handles=handles, loc="lower left", fontsize=9, frameon=False)
+    ax.legend(handles=handles, loc="upper left", fontsize=9, frameon=False)
     ax.set_xlabel(f"Euclidean distance ({method} linkage)")
     ax.spines[["top", "right", "left"]].set_visible(False)
     if title:

@@ -15,7 +15,7 @@ notebook cell lives here:
 * ``Grammar``: a probabilistic finite-state grammar with subject-verb
   agreement; it samples sentences and computes the exact probability of any
   word string (language modelling, many to many, aligned);
-* ``BigramLM``: an add-k smoothed bigram model, a baseline for the last task.
+* ``UnigramLM``, ``BigramLM``: add-k smoothed count models, baselines for the last task.
 
 Word ids are batch-major: a batch is a ``torch.long`` tensor of shape ``(B, T)``.
 """
@@ -220,7 +220,7 @@ def review_sentence(rng, p_not=0.3):
     words = ["the", SUBJECTS[rng.integers(len(SUBJECTS))], "was"]
     if negated:
         words.append("not")
-    words += [INTENSIFIERS[i] for i in rng.integers(len(INTENSIFIERS), size=rng.integers(3))]
+    words += [INTENSIFIERS[i] for i in rng.choice(len(INTENSIFIERS), size=rng.integers(3), replace=False)]
     adjectives = POSITIVE if positive else NEGATIVE
     adjective_index = len(words)
     words.append(adjectives[rng.integers(len(adjectives))])
@@ -264,7 +264,7 @@ def review_corpus(n, seed, exclude=()):
 TAGS = ["ADJ", "ADP", "AUX", "DET", "NOUN", "PRON", "PUNCT", "VERB"]
 LEXICON = {
     "DET": ["the", "a", "this", "my"],
-    "ADJ": ["old", "big", "small", "red"],
+    "ADJ": ["big", "small", "red", "new"],
     "NOUN": ["dog", "man", "river", "boat", "can", "fish", "saw", "watch", "duck", "book"],
     "PRON_SUBJ": ["they", "we", "i", "you"],
     "PRON_OBJ": ["it", "them"],
@@ -409,6 +409,14 @@ class Grammar:
         sents, infos = zip(*(self.sample(rng) for _ in range(n)))
         return list(sents), list(infos)
 
+    def next_words(self, prefix):
+        """The set of words that can follow ``prefix`` (a list of words) in some sentence of the grammar."""
+        states = {"START"}
+        for w in prefix:
+            states = {nxt for state in states for _, cat, nxt in self.arcs.get(state, [])
+                      if w in self._emission[cat]}
+        return {w for state in states for _, cat, _ in self.arcs.get(state, []) for w in self._emission[cat]}
+
     def log_prob(self, words):
         """Natural log of the probability that the grammar generates exactly ``words``
         (``-inf`` if it cannot). Forward algorithm over the states."""
@@ -423,6 +431,19 @@ class Grammar:
             alpha = new
         total = alpha.get("END", 0.0)
         return math.log(total) if total > 0 else -math.inf
+
+
+class UnigramLM:
+    """An add-k smoothed unigram model, P(w) = (count(w) + k) / (N + k |V|): context is ignored."""
+
+    def __init__(self, sentences, vocab_words, k=1.0):
+        self.counts = Counter(w for s in sentences for w in s)
+        self.total = sum(self.counts.values()) + k * len(vocab_words)
+        self.k = k
+
+    def log_prob(self, words):
+        """Natural log of P(words), every word predicted independently of the others."""
+        return sum(math.log((self.counts[w] + self.k) / self.total) for w in words)
 
 
 class BigramLM:
@@ -442,6 +463,14 @@ class BigramLM:
     def prob(self, v, w):
         c = self.counts[v]
         return (c[w] + self.k) / (sum(c.values()) + self.k * len(self.words))
+
+    def next_words(self, prefix):
+        """The set of words that can follow ``prefix`` (a list of words) in some sentence of the grammar."""
+        states = {"START"}
+        for w in prefix:
+            states = {nxt for state in states for _, cat, nxt in self.arcs.get(state, [])
+                      if w in self._emission[cat]}
+        return {w for state in states for _, cat, _ in self.arcs.get(state, []) for w in self._emission[cat]}
 
     def log_prob(self, words):
         """Natural log of P(words), predicting every word including the final ``.``."""
