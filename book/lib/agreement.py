@@ -11,10 +11,12 @@ long for a notebook cell:
   the noun closest to the verb (the *attractor*);
 * ``NGramLM``: a count-based n-gram language model with interpolated
   (Jelinek-Mercer) smoothing;
-* ``RNNLM``: embedding, Elman RNN (``torch.nn.RNN``, tanh), linear read-out, and
-  ``train_rnn``, a plain next-word training loop;
-* ``verb_scores``: for each test sentence, the log-probability each model gives
-  to the right and to the wrong form of the verb at the verb position.
+* ``WindowLM``: a feed-forward neural n-gram model (Bengio et al., 2003);
+* ``RNNLM``: embedding, Elman RNN (``torch.nn.RNN``, tanh), linear read-out;
+* ``train_lm``: a plain next-word training loop for both neural models;
+* ``verb_scores_ngram``, ``verb_scores_window``, ``verb_scores_rnn``: for each
+  test sentence, how much more probable the model finds the right form of the
+  verb than the wrong one, and ``accuracy_table`` to summarize them.
 
 Sentences are lists of word strings that begin with ``<s>`` and end with
 ``</s>``. Batches of word ids are batch-major, shape ``(B, T)``; the RNN's
@@ -41,7 +43,7 @@ ADJECTIVES = ["old", "new", "red", "small"]
 PREPOSITIONS = [("on",), ("near",), ("under",), ("behind",), ("next", "to"), ("on", "top", "of")]
 # Noun-free material of one or two words that may follow the subject.
 FILLERS = [("here",), ("there",), ("upstairs",), ("over", "there"), ("in", "here")]
-VERBS = {"is": "are"}          # singular -> plural
+VERBS = {"is": "are"}                  # singular -> plural
 PREDICATES = ["old", "new", "red", "small", "broken", "missing", "clean"]
 
 SINGULAR_VERBS = list(VERBS)
@@ -205,8 +207,31 @@ class NGramLM:
 
 
 # ----------------------------------------------------------------------------
-# An Elman RNN language model
+# Two neural language models: a feed-forward window model and an Elman RNN
 # ----------------------------------------------------------------------------
+
+class WindowLM(nn.Module):
+    """A feed-forward n-gram model (Bengio et al., 2003): it sees the last n - 1 words only.
+
+    The embeddings of the n - 1 context words are concatenated, passed through
+    one tanh layer, and mapped to next-word scores.
+
+    Args:
+        vocab_size: V; n: the model is an n-gram model; embed_dim: D; hidden_dim: H.
+    Forward:
+        ids (B, n - 1) integer word ids -> logits (B, V) for the next word.
+    """
+
+    def __init__(self, vocab_size, n=4, embed_dim=32, hidden_dim=64):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, embed_dim)
+        self.hidden = nn.Linear((n - 1) * embed_dim, hidden_dim)
+        self.out = nn.Linear(hidden_dim, vocab_size)
+
+    def forward(self, ids):
+        x = self.embed(ids).flatten(1)                 # (B, (n - 1) * D)
+        return self.out(torch.tanh(self.hidden(x)))    # (B, V)
+
 
 class RNNLM(nn.Module):
     """Embedding -> Elman RNN (tanh) -> linear layer to next-word scores.
@@ -223,9 +248,13 @@ class RNNLM(nn.Module):
         self.rnn = nn.RNN(embed_dim, hidden_dim, nonlinearity="tanh", batch_first=True)
         self.out = nn.Linear(hidden_dim, vocab_size)
 
+    def states(self, ids):
+        """ids (B, T) -> hidden states (B, T, H): h_1 .. h_T, the state after each word."""
+        H, _ = self.rnn(self.embed(ids))
+        return H
+
     def forward(self, ids):
-        H, _ = self.rnn(self.embed(ids))      # H: (B, T, hidden_dim), h_1 .. h_T
-        return self.out(H)                    # (B, T, V)
+        return self.out(self.states(ids))              # (B, T, V)
 
 
 def encode(sentences, index):
@@ -237,36 +266,65 @@ def encode(sentences, index):
     return ids
 
 
-def train_rnn(model, sentences, index, epochs=8, batch_size=32, lr=3e-3, clip=1.0, seed=0):
-    """Train ``model`` to predict every next word of ``sentences`` (cross-entropy, Adam).
+def sequence_data(sentences, index):
+    """Training pairs for an RNN: inputs (N, T - 1) and targets (N, T - 1), the inputs shifted by one."""
+    ids = encode(sentences, index)
+    return ids[:, :-1], ids[:, 1:]
 
-    Padding positions are ignored by the loss. The order of the sentences is
-    shuffled each epoch with a generator seeded by ``seed``; gradients are clipped
-    to norm ``clip``.
+
+def _window(words, n):
+    """The last n - 1 words of ``words``, padded on the left with ``<s>``."""
+    return (["<s>"] * (n - 1) + list(words))[-(n - 1):]
+
+
+def window_data(sentences, index, n=4):
+    """Training pairs for a window model: inputs (M, n - 1), targets (M,), one per predicted word."""
+    contexts, targets = [], []
+    for words in sentences:
+        for i in range(1, len(words)):
+            contexts.append([index[w] for w in _window(words[:i], n)])
+            targets.append(index[words[i]])
+    return torch.tensor(contexts), torch.tensor(targets)
+
+
+def train_lm(model, inputs, targets, epochs=10, batch_size=32, lr=3e-3, clip=1.0, seed=0,
+             after_epoch=None):
+    """Train ``model`` to predict ``targets`` from ``inputs`` (cross-entropy, Adam).
+
+    Works for both models: ``model(inputs[batch])`` returns logits whose shape is
+    the targets' shape plus a last axis of size V. Targets equal to ``<pad>`` (id 0)
+    are ignored by the loss. The examples are shuffled each epoch by a generator
+    seeded with ``seed``; gradients are clipped to norm ``clip``. If given,
+    ``after_epoch(model)`` is called after every epoch and its results are
+    collected; the time it takes is not counted as training time.
 
     Returns:
-        (losses, seconds): the mean training loss (nats per word) of each epoch,
-        and the wall-clock training time.
+        (losses, seconds, reports): the mean training loss (nats per predicted word)
+        of each epoch, the training time in seconds, the list of ``after_epoch`` results.
     """
-    ids = encode(sentences, index)
-    inputs, targets = ids[:, :-1], ids[:, 1:]
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss(ignore_index=0)
     gen = torch.Generator().manual_seed(seed)
-    losses, start = [], time.perf_counter()
+    losses, reports, seconds = [], [], 0.0
     for _ in range(epochs):
-        total, words = 0.0, 0
-        for batch in torch.randperm(len(sentences), generator=gen).split(batch_size):
+        model.train()
+        start, total, count = time.perf_counter(), 0.0, 0
+        for batch in torch.randperm(len(inputs), generator=gen).split(batch_size):
             x, y = inputs[batch], targets[batch]
-            loss = loss_fn(model(x).flatten(0, 1), y.flatten())
+            logits = model(x)
+            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), clip)
             optimizer.step()
             n = int((y != 0).sum())
-            total, words = total + loss.item() * n, words + n
-        losses.append(total / words)
-    return losses, time.perf_counter() - start
+            total, count = total + loss.item() * n, count + n
+        losses.append(total / count)
+        seconds += time.perf_counter() - start
+        if after_epoch is not None:
+            model.eval()
+            reports.append(after_epoch(model))
+    return losses, seconds, reports
 
 
 # ----------------------------------------------------------------------------
@@ -286,21 +344,33 @@ def verb_scores_ngram(lm, items):
     return np.array(out)
 
 
+def _right_wrong(items, index):
+    """Ids of the right and the wrong verb form of each item: two long tensors of shape (N,)."""
+    right = [s["words"][s["verb_pos"]] for s in items]
+    return (torch.tensor([index[w] for w in right]),
+            torch.tensor([index[OTHER_FORM[w]] for w in right]))
+
+
+@torch.no_grad()
+def verb_scores_window(model, items, index, n=4):
+    """As ``verb_scores_ngram``, for a ``WindowLM`` that sees the n - 1 words before the verb. (N,)"""
+    model.eval()
+    ids = torch.tensor([[index[w] for w in _window(s["words"][:s["verb_pos"]], n)] for s in items])
+    logp = torch.log_softmax(model(ids), dim=-1)                  # (N, V)
+    right, wrong = _right_wrong(items, index)
+    rows = torch.arange(len(items))
+    return (logp[rows, right] - logp[rows, wrong]).numpy().astype(float)
+
+
 @torch.no_grad()
 def verb_scores_rnn(model, items, index):
-    """As ``verb_scores_ngram``, for an ``RNNLM``: the model reads the words before the verb.
-
-    Returns a float array of shape (N,).
-    """
+    """As ``verb_scores_ngram``, for an ``RNNLM`` that has read every word before the verb. (N,)"""
     model.eval()
-    ids = encode([s["words"] for s in items], index)          # (N, T)
-    logp = torch.log_softmax(model(ids), dim=-1)              # (N, T, V)
-    out = []
-    for b, s in enumerate(items):
-        right = s["words"][s["verb_pos"]]
-        row = logp[b, s["verb_pos"] - 1]                       # scores for the word at verb_pos
-        out.append(float(row[index[right]] - row[index[OTHER_FORM[right]]]))
-    return np.array(out)
+    logp = torch.log_softmax(model(encode([s["words"] for s in items], index)), dim=-1)  # (N, T, V)
+    rows = torch.arange(len(items))
+    at_verb = logp[rows, torch.tensor([s["verb_pos"] - 1 for s in items])]          # (N, V)
+    right, wrong = _right_wrong(items, index)
+    return (at_verb[rows, right] - at_verb[rows, wrong]).numpy().astype(float)
 
 
 def accuracy_table(items, correct, distances):
