@@ -13,7 +13,7 @@ import nbformat
 from tests.notebooks import REPO
 
 
-def autograder(*args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+def autograder(*args: str, timeout: int = 3600) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=REPO, capture_output=True,
                           text=True, timeout=timeout)
 

@@ -45,13 +45,13 @@ def call(name: str, fn: Callable, *args, **kwargs):
     except CheckFailure:
         raise
     except Exception as error:  # the student's bug: report it, do not crash the check
-        where = _student_line(error)
+        where = student_line(error)
         raise CheckFailure(
             f"{name} raised {type(error).__name__}: {error}{where}"
         ) from None
 
 
-def _student_line(error: BaseException) -> str:
+def student_line(error: BaseException) -> str:
     """Name the innermost notebook line of a traceback, if there is one."""
     frames = traceback.extract_tb(error.__traceback__)
     notebook = [f for f in frames if "ipykernel" in f.filename or f.filename.startswith("<")]
