@@ -58,7 +58,8 @@ def student_line(error: BaseException) -> str:
     if not notebook:
         return ""
     frame = notebook[-1]
-    return f" (in {frame.name}, at `{(frame.line or '').strip()}`)"
+    line = (frame.line or "").strip()
+    return f" (in {frame.name}, at `{line}`)" if line else f" (in {frame.name}, line {frame.lineno})"
 
 
 def as_array(name: str, value) -> np.ndarray:

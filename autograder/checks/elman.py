@@ -1,0 +1,384 @@
+"""Hidden checks for the exercise ``elman``: elman_step, elman_forward, params_from_torch.
+
+The oracle is ``torch.nn.RNN`` in float64, loaded with the same weights. Each
+known mistake is computed here with a small NumPy loop on the same input, so
+that a wrong answer can be named; the verdict always comes from torch.
+Sizes are random and all different (B, T, D, H), so a transposed weight or a
+swapped axis cannot pass.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+
+from autograder.checks.compare import ATOL, RTOL, CheckFailure, as_array, call, expect, expect_close, seeds
+
+SHAPES = ("with row vectors, x_t (B, D) @ W_x (D, H) and h_prev (B, H) @ W_h (H, H) both give (B, H), "
+          "and X (B, T, D) is batch-major: step t is X[:, t, :].")
+
+# ------------------------------------------------------------------ the oracle
+
+
+def _torch_rnn(W_x, W_h, b_ih, b_hh):
+    """A float64 torch.nn.RNN computing h_t = tanh(x_t W_x + h_{t-1} W_h + b_ih + b_hh)."""
+    D, H = W_x.shape
+    with torch.random.fork_rng(devices=[]):  # the module's own initialisation leaves torch's RNG alone
+        rnn = torch.nn.RNN(D, H, batch_first=True, dtype=torch.float64)
+    with torch.no_grad():
+        for param, value in zip((rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0),
+                                (W_x.T, W_h.T, b_ih, b_hh)):
+            param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    return rnn
+
+
+def _torch_states(p, X, h0):
+    """torch's output: the states h_1..h_T, (B, T, H)."""
+    rnn = _torch_rnn(p.W_x, p.W_h, p.b_ih, p.b_hh)
+    with torch.no_grad():
+        out, _ = rnn(torch.from_numpy(np.ascontiguousarray(X)), torch.from_numpy(np.ascontiguousarray(h0))[None])
+    return out.numpy().copy()
+
+
+def _problem(seed, *, zero_bias=False, zero_h0=False, sizes=None):
+    """Random inputs and weights; sizes B, T, D, H all different unless given."""
+    rng = np.random.default_rng(1000 + seed)
+    B, T, D, H = sizes or (int(n) for n in rng.choice(np.arange(2, 8), size=4, replace=False))
+    p = SimpleNamespace(B=B, T=T, D=D, H=H)
+    p.X = rng.normal(size=(B, T, D))
+    p.h0 = np.zeros((B, H)) if zero_h0 else rng.uniform(-0.9, 0.9, size=(B, H))
+    p.W_x = rng.normal(scale=1 / np.sqrt(D), size=(D, H))
+    p.W_h = rng.normal(scale=1 / np.sqrt(H), size=(H, H))
+    p.b_ih, p.b_hh = (np.zeros(H), np.zeros(H)) if zero_bias else (rng.normal(scale=0.5, size=H),
+                                                                  rng.normal(scale=0.5, size=H))
+    p.b = p.b_ih + p.b_hh
+    p.sizes = f"B={B}, T={T}, D={D}, H={H}"
+    return p
+
+
+# ------------------------------------------------------- what mistakes return
+
+
+def _step(p, x, h, W_x=None, W_h=None, f=np.tanh, bias=True):
+    W_x = p.W_x if W_x is None else W_x
+    W_h = p.W_h if W_h is None else W_h
+    return f(x @ W_x + h @ W_h + (p.b if bias else 0))
+
+
+def _loop(X, h0, step):
+    h, states = h0, []
+    for t in range(X.shape[1]):
+        h = step(X[:, t, :], h)
+        states.append(h)
+    return np.stack(states, axis=1)
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _step_mistakes(p, x, h):
+    pre = x @ p.W_x + h @ p.W_h + p.b
+    mistakes = {}
+    if np.any(p.b):
+        mistakes["the bias b is forgotten: h_t = tanh(x_t W_x + h_prev W_h + b)"] = _step(p, x, h, bias=False)
+    mistakes.update({
+        "tanh is missing (a linear RNN): apply np.tanh to the sum": pre,
+        "sigmoid is used instead of tanh": _sigmoid(pre),
+        "relu is used instead of tanh": np.maximum(pre, 0),
+        "W_h is transposed (h_prev @ W_h.T): with row vectors the product is h_prev @ W_h": _step(p, x, h, W_h=p.W_h.T),
+        "h_prev is ignored: the new state depends on x_t and on h_prev": np.tanh(x @ p.W_x + p.b),
+        "x_t is ignored: the new state depends on x_t and on h_prev": np.tanh(h @ p.W_h + p.b),
+        "tanh is applied to x_t W_x only, not to the whole sum": np.tanh(x @ p.W_x) + h @ p.W_h + p.b,
+    })
+    return mistakes
+
+
+def _forward_mistakes(p, X, h0, elman_step=None):
+    step = lambda x, h: _step(p, x, h)  # noqa: E731
+    right = _loop(X, h0, step)
+    zeros = np.zeros_like(h0)
+    mistakes = {}
+    if elman_step is not None:
+        try:
+            def student_step(x, h):
+                return as_array("elman_step", elman_step(x.copy(), h.copy(), p.W_x.copy(), p.W_h.copy(), p.b.copy()))
+            mistakes["each step is computed as your elman_step computes it, and elman_step is wrong (see the "
+                     "elman_step tests above); the loop itself is right"] = _loop(X, h0, student_step)
+        except Exception:  # the student's step does not run: nothing to fingerprint
+            pass
+    fed_h0 = np.stack([step(X[:, t], h0) for t in range(p.T)], axis=1)
+    fed_zero = np.stack([step(X[:, t], zeros) for t in range(p.T)], axis=1)
+    if np.any(h0):
+        mistakes["every step is fed h_0 instead of the previous state h_{t-1}"] = fed_h0
+        mistakes["every step is fed a zero state instead of the previous state h_{t-1} (for example the slot of "
+                 "h_t, still empty, is read where h_{t-1} belongs)"] = fed_zero
+        mistakes["h0 is ignored: the loop starts from a zero state instead of h0"] = _loop(X, zeros, step)
+    else:
+        mistakes["every step is fed h_0 (or a zero state) instead of the previous state h_{t-1}"] = fed_h0
+    mistakes.update({
+        "the returned states are h_0, ..., h_{T-1} instead of h_1, ..., h_T (an off-by-one: store each state "
+        "after the step that computes it)": np.concatenate([h0[:, None], right[:, :-1]], axis=1),
+        "the states are stored in place in one array, so every stored state is the same array (the last one): "
+        "store the new array each step returns": np.repeat(right[:, -1:], p.T, axis=1),
+        "the sequence is read backwards (step t must read x_t = X[:, t-1], from t = 1 to T)":
+            _loop(X[:, ::-1], h0, step)[:, ::-1],
+        "the sequence is read backwards (from x_T to x_1)": _loop(X[:, ::-1], h0, step),
+    })
+    mistakes.update(_forward_shape_mistakes(p, right, h0))
+    return mistakes
+
+
+def _forward_shape_mistakes(p, right, h0):
+    return {
+        "the states are stacked time-major, (T, B, H): our arrays are batch-major, stack along axis=1":
+            right.transpose(1, 0, 2),
+        "only the last state h_T is returned, not all the states h_1..h_T": right[:, -1],
+        "h_0 is returned too: return the T states h_1..h_T": np.concatenate([h0[:, None], right], axis=1),
+    }
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _expect_unchanged(name, names, originals, passed):
+    for arg, original, after in zip(names, originals, passed):
+        if not np.array_equal(original, after):
+            raise CheckFailure(f"{name} changed its input {arg} in place: `a[...] = ...` or `a += ...` writes into "
+                               f"the caller's array when a is the argument itself (`h = {arg}` does not copy). "
+                               "Compute new arrays and leave the inputs unchanged.")
+
+
+def _first_match(got, mistakes):
+    try:
+        got = as_array("", got)
+    except CheckFailure:
+        return ""
+    for description, wrong in mistakes.items():
+        if wrong.shape == got.shape and np.allclose(got, wrong, rtol=RTOL, atol=ATOL):
+            return description
+    return ""
+
+
+# ----------------------------------------------------------------- elman_step
+
+
+def _diagnose_step(elman_step):
+    """After a crash on non-square sizes: what does the function do when D = H?"""
+    p = _problem(7, sizes=(3, 2, 4, 4))
+    x, h = p.X[:, 0], p.h0
+    try:
+        got = elman_step(x.copy(), h.copy(), p.W_x.copy(), p.W_h.copy(), p.b.copy())
+    except Exception:
+        return ""
+    found = _first_match(got, {
+        "W_x is transposed (x_t @ W_x.T): with row vectors the product is x_t @ W_x, (B, D) @ (D, H)":
+            _step(p, x, h, W_x=p.W_x.T),
+        "both weights are transposed (x_t @ W_x.T and h_prev @ W_h.T): with row vectors the products are "
+        "x_t @ W_x and h_prev @ W_h": _step(p, x, h, W_x=p.W_x.T, W_h=p.W_h.T),
+        "the weights are swapped (x_t @ W_h and h_prev @ W_x): W_x (D, H) multiplies x_t, W_h (H, H) multiplies "
+        "h_prev": _step(p, x, h, W_x=p.W_h, W_h=p.W_x),
+    })
+    return f" With D = H it runs, and returns what happens when {found}." if found else ""
+
+
+def _check_step(elman_step, zero_bias):
+    for seed in seeds():
+        p = _problem(seed, zero_bias=zero_bias)
+        x, h = p.X[:, 0, :], p.h0
+        want = _torch_states(p, x[:, None, :], h)[:, 0]
+        args = [x, h, p.W_x, p.W_h, p.b]
+        passed = [np.copy(a) for a in args]
+        try:
+            got = call("elman_step", elman_step, *passed)
+        except CheckFailure as failure:
+            hint = _diagnose_step(elman_step) or (" Check the shapes: " + SHAPES
+                                                  if "matmul" in str(failure) or "broadcast" in str(failure) else "")
+            raise CheckFailure(str(failure) + hint) from None
+        _expect_unchanged("elman_step", ["x_t", "h_prev", "W_x", "W_h", "b"], args, passed)
+        bias = "b = 0" if zero_bias else "a random b"
+        context = (f"x_t ({p.B}, {p.D}), h_prev ({p.B}, {p.H}), W_x ({p.D}, {p.H}), W_h ({p.H}, {p.H}), "
+                   f"{bias}, seed {seed}")
+        expect_close("elman_step(x_t, h_prev, W_x, W_h, b)", got, want, _step_mistakes(p, x, h), context)
+
+
+def check_elman_step_weights(elman_step):
+    """tanh(x_t W_x + h_prev W_h) with b = 0: the two products and the nonlinearity."""
+    _check_step(elman_step, zero_bias=True)
+
+
+def check_elman_step_bias(elman_step):
+    """The full step, with a random bias."""
+    _check_step(elman_step, zero_bias=False)
+
+
+# -------------------------------------------------------------- elman_forward
+
+
+def _diagnose_forward(elman_forward):
+    """After a crash on sizes with B != T: what does the function do when B = T?"""
+    p = _problem(7, sizes=(4, 4, 2, 3))
+    try:
+        got = elman_forward(p.X.copy(), p.h0.copy(), p.W_x.copy(), p.W_h.copy(), p.b.copy())
+    except Exception:
+        return ""
+    step = lambda x, h: _step(p, x, h)  # noqa: E731
+    swapped = _loop(p.X.transpose(1, 0, 2), p.h0, step)
+    found = _first_match(got, {
+        "X is read as if it were time-major (T, B, D): X[t] (or `for x_t in X`) is example t, not step t. "
+        "X is batch-major (B, T, D), so x_t is X[:, t, :]": swapped,
+        "X is read as if it were time-major (T, B, D), and the states are stacked time-major too: "
+        "X is batch-major (B, T, D), so x_t is X[:, t, :]": swapped.transpose(1, 0, 2),
+    })
+    return f" With B = T it runs, and returns what happens when {found}." if found else ""
+
+
+def _run_forward(elman_forward, p, h0, check_inputs=True):
+    args = [p.X, h0, p.W_x, p.W_h, p.b]
+    passed = [np.copy(a) for a in args]
+    try:
+        got = call("elman_forward", elman_forward, *passed)
+    except CheckFailure as failure:
+        message = str(failure)
+        hint = _diagnose_forward(elman_forward)
+        if not hint and "(in elman_step," in message:
+            hint = " The error is raised in elman_step, which elman_forward calls: see elman_step's tests."
+        if not hint and any(word in message for word in ("matmul", "broadcast", "index")):
+            hint = " Check the shapes: " + SHAPES
+        raise CheckFailure(message + hint) from None
+    if check_inputs:
+        _expect_unchanged("elman_forward", ["X", "h0", "W_x", "W_h", "b"], args, passed)
+    return got
+
+
+def check_elman_forward_shape(elman_forward):
+    """The states come back as one (B, T, H) array (whatever their values)."""
+    for seed in seeds():
+        p = _problem(seed)
+        got = as_array("elman_forward(X, h0, W_x, W_h, b)", _run_forward(elman_forward, p, p.h0, check_inputs=False))
+        want = (p.B, p.T, p.H)
+        if got.shape != want:
+            known = {
+                (p.T, p.B, p.H): "the states are stacked time-major, (T, B, H): our arrays are batch-major, "
+                                 "stack along axis=1",
+                (p.B, p.H): "only the last state h_T is returned, not all the states h_1..h_T",
+                (p.B, p.T + 1, p.H): "h_0 is returned too: return the T states h_1..h_T",
+                (p.B, p.T - 1, p.H): "a state is missing: return the T states h_1..h_T",
+            }
+            hint = f" This is what happens when {known[got.shape]}." if got.shape in known else ""
+            raise CheckFailure(f"elman_forward(X, h0, W_x, W_h, b) has shape {got.shape}, expected (B, T, H) = "
+                               f"{want} on X of shape {p.X.shape}, {p.sizes}, seed {seed}.{hint}")
+
+
+def _check_forward(elman_forward, elman_step, zero_h0):
+    for seed in seeds():
+        p = _problem(seed + 10, zero_h0=zero_h0)
+        h0 = p.h0
+        got = _run_forward(elman_forward, p, h0)
+        want = _torch_states(p, p.X, h0)
+        context = f"{p.sizes}, h0 {'= 0' if zero_h0 else 'random'}, seed {seed}"
+        expect_close("elman_forward(X, h0, W_x, W_h, b)", got, want, _forward_mistakes(p, p.X, h0, elman_step),
+                     context)
+
+
+def check_elman_forward_values(elman_forward, elman_step=None):
+    """Every state h_1..h_T, as torch.nn.RNN computes them, starting from h0 = 0."""
+    _check_forward(elman_forward, elman_step, zero_h0=True)
+
+
+def check_elman_forward_h0(elman_forward, elman_step=None):
+    """Every state, starting from a random h0."""
+    _check_forward(elman_forward, elman_step, zero_h0=False)
+
+
+# ---------------------------------------------------------- params_from_torch
+
+
+def _torch_parameters(seed, dtype):
+    """torch.nn.RNN(D, H)'s four parameters as numpy arrays (torch's own random initialisation)."""
+    rng = np.random.default_rng(2000 + seed)
+    D, H = (int(n) for n in rng.choice(np.arange(2, 8), size=2, replace=False))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        rnn = torch.nn.RNN(D, H, batch_first=True, dtype=dtype)
+    arrays = [p.detach().numpy().copy() for p in (rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0)]
+    return D, H, arrays
+
+
+def _convert(params_from_torch, arrays, checked):
+    """Call the student's function; check that the inputs named in ``checked`` are unchanged."""
+    passed = [a.copy() for a in arrays]
+    out = call("params_from_torch", params_from_torch, *passed)
+    names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+    for name, original, after in zip(names, arrays, passed):
+        if name in checked and not np.array_equal(original, after):
+            raise CheckFailure(
+                f"params_from_torch changed its input {name} in place (for example `bias_ih += bias_hh`). "
+                "Arrays from `.detach().numpy()` share memory with the torch module, so this changes the "
+                "model's parameters too: compute a new array (`bias_ih + bias_hh`).")
+    if out is None:
+        raise CheckFailure("params_from_torch returned None: did it forget to `return W_x, W_h, b`?")
+    expect(isinstance(out, (tuple, list)) and len(out) == 3,
+           f"params_from_torch must return three arrays (W_x, W_h, b); it returned {type(out).__name__}"
+           + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "") + ".")
+    return out
+
+
+def _dtype(value):
+    if hasattr(value, "detach") and hasattr(value, "numpy"):
+        value = value.detach().numpy()
+    return np.asarray(value).dtype
+
+
+def _expect_float64(name, value, dtype, source):
+    got = _dtype(value)
+    expect(got == np.float64,
+           f"{name} has dtype {got} when torch's parameters are {np.dtype(dtype)} (torch's default): params_from_torch "
+           f"must return float64 arrays, e.g. np.asarray({source}, dtype=np.float64).")
+
+
+def _cases():
+    return [(seed, torch.float64) for seed in seeds()] + [(len(seeds()), torch.float32)]
+
+
+def check_params_from_torch_weights(params_from_torch):
+    """W_x = weight_ih_l0.T (D, H), W_h = weight_hh_l0.T (H, H), as float64 arrays."""
+    for seed, dtype in _cases():
+        D, H, arrays = _torch_parameters(seed, dtype)
+        weight_ih, weight_hh = (a.astype(np.float64) for a in arrays[:2])
+        W_x, W_h, _ = _convert(params_from_torch, arrays, checked=("weight_ih", "weight_hh"))
+        context = f"torch.nn.RNN({D}, {H}) in {str(dtype).removeprefix('torch.')}, seed {seed}"
+        expect_close("W_x", W_x, weight_ih.T, {
+            "weight_ih is not transposed: W_x = weight_ih_l0.T, of shape (D, H)": weight_ih,
+            "W_x and W_h are swapped: W_x comes from weight_ih_l0 (input to hidden)": weight_hh.T,
+            "W_x and W_h are swapped and not transposed: W_x = weight_ih_l0.T": weight_hh,
+        }, context)
+        expect_close("W_h", W_h, weight_hh.T, {
+            "weight_hh is not transposed: W_h = weight_hh_l0.T": weight_hh,
+            "W_x and W_h are swapped: W_h comes from weight_hh_l0 (hidden to hidden)": weight_ih.T,
+            "W_x and W_h are swapped and not transposed: W_h = weight_hh_l0.T": weight_ih,
+        }, context)
+        _expect_float64("W_x", W_x, arrays[0].dtype, "weight_ih")
+        _expect_float64("W_h", W_h, arrays[1].dtype, "weight_hh")
+
+
+def check_params_from_torch_bias(params_from_torch):
+    """b = bias_ih_l0 + bias_hh_l0, a float64 array of shape (H,)."""
+    for seed, dtype in _cases():
+        D, H, arrays = _torch_parameters(seed, dtype)
+        bias_ih, bias_hh = (a.astype(np.float64) for a in arrays[2:])
+        _, _, b = _convert(params_from_torch, arrays, checked=("bias_ih", "bias_hh"))
+        one = "only one of torch's two biases is used: torch adds both, b = bias_ih_l0 + bias_hh_l0"
+        expect_close("b", b, bias_ih + bias_hh, {
+            one + " (here bias_ih_l0 alone)": bias_ih,
+            one + " (here bias_hh_l0 alone)": bias_hh,
+            "the two biases are averaged: torch adds both, b = bias_ih_l0 + bias_hh_l0": (bias_ih + bias_hh) / 2,
+            "one bias is subtracted: torch adds both, b = bias_ih_l0 + bias_hh_l0": bias_ih - bias_hh,
+            "the two biases are subtracted: torch adds both, b = bias_ih_l0 + bias_hh_l0": bias_hh - bias_ih,
+            "the two biases are concatenated: torch adds both, b = bias_ih_l0 + bias_hh_l0":
+                np.concatenate([bias_ih, bias_hh]),
+            "the two biases are stacked: torch adds both, b = bias_ih_l0 + bias_hh_l0": np.stack([bias_ih, bias_hh]),
+        }, f"torch.nn.RNN({D}, {H}) in {str(dtype).removeprefix('torch.')}, seed {seed}")
+        _expect_float64("b", b, arrays[2].dtype, "bias_ih")
