@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 MATHJAX_VERSION := 3.2.2
 
-.PHONY: book student site test fast-test venv serve clean
+.PHONY: book student site test fast-test venv serve clean bench
 
 book: site
 
@@ -46,3 +46,7 @@ serve:
 
 clean:
 	rm -rf _build .jupyter_cache
+
+# Grading throughput on this machine (prints figures; asserts nothing about speed).
+bench: student
+	$(PY) -m tests.benchmark
