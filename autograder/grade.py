@@ -145,6 +145,7 @@ def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = No
         checks_path = stage_checks(tmp / "lib")
         maxima = max_scores(tmp / "gradebook.db", exercises)
         jobs = [{"student": s, "exercise": e, "notebook": str(nb.resolve()), "gradebook": str(tmp / "gradebook.db"),
+                 "release": str(tmp / "release" / e / f"{e}.ipynb"),
                  "checks_path": str(checks_path), "workdir": str((out / "work" / s / e).resolve()),
                  "cell_timeout": limits.cell_timeout, "memory_mb": limits.memory_mb, "max_score": maxima[e]}
                 for s, e, nb in submissions]

@@ -57,7 +57,9 @@ def grade(job: dict) -> dict:
     target = root / "submitted" / student / exercise
     target.mkdir(parents=True)
     shutil.copy(job["gradebook"], root / "gradebook.db")
-    shutil.copy(submitted, target / f"{exercise}.ipynb")
+    release = nbformat.read(Path(job["release"]), as_version=4)
+    restored = restore_deleted_cells(notebook, release)
+    nbformat.write(notebook, target / f"{exercise}.ipynb")
     timestamp = submitted.parent / "timestamp.txt"
     if timestamp.is_file():
         shutil.copy(timestamp, target / "timestamp.txt")
@@ -86,9 +88,38 @@ def grade(job: dict) -> dict:
     if feedback["success"] and html.is_file():
         shutil.copy(html, workdir / "feedback.html")
     passed = sum(t["score"] == t["max_score"] for t in tests)
+    message = f"{passed} of {len(tests)} tests passed."
+    if restored:
+        message += f" The notebook lacked {len(restored)} read-only cell(s), restored for grading: {', '.join(restored)}."
     return {"student": student, "exercise": exercise, "score": score, "max_score": max_score,
-            "status": "graded", "message": f"{passed} of {len(tests)} tests passed.", "tests": tests,
+            "status": "graded", "message": message, "tests": tests,
             "timings": seconds}
+
+
+def restore_deleted_cells(notebook, release) -> list[str]:
+    """Put back the read-only cells (tests, setup) that a student deleted.
+
+    nbgrader restores the content of locked cells but scores a deleted test cell 0;
+    a deleted test should not cost points its answer would have earned. Each
+    missing cell goes back after the nearest earlier cell that is still there;
+    nbgrader then restores its full source, hidden tests included, from the gradebook.
+    Returns the grade_ids of the restored cells.
+    """
+    def grade_id(cell):
+        return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+    present = {grade_id(cell) for cell in notebook.cells} - {None}
+    restored, position = [], 0
+    for cell in release.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if grade_id(cell) in present:
+            position = next(i for i, c in enumerate(notebook.cells) if grade_id(c) == grade_id(cell)) + 1
+        elif meta.get("locked") and not meta.get("solution"):
+            notebook.cells.insert(position, cell)
+            restored.append(grade_id(cell))
+            present.add(grade_id(cell))
+            position += 1
+    return restored
 
 
 def test_results(root: Path, student: str, exercise: str) -> list[dict]:

@@ -33,6 +33,14 @@ def sabotaged(release, tmp_path_factory):
         answers = reference_answers(EXERCISE)
         answers[cell] = code + ("\n" + answers[cell] if student != "loops" else "")
         write(submitted / student, EXERCISE, submission(student_version, answers))
+    tampered = nbformat.from_dict(student_version)  # blank answers, every test cell emptied
+    for cell in tampered.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.source = "pass"
+    write(submitted / "tampered", EXERCISE, tampered)
+    deleted = submission(student_version, reference_answers(EXERCISE))
+    deleted.cells = [c for c in deleted.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_register"]
+    write(submitted / "deleted_a_test", EXERCISE, deleted)
     (submitted / "corrupt" / EXERCISE).mkdir(parents=True)
     (submitted / "corrupt" / EXERCISE / f"{EXERCISE}.ipynb").write_text('{"cells": [')
     (submitted / "empty_folder" / EXERCISE).mkdir(parents=True)
@@ -75,6 +83,17 @@ def test_memory_hog_gets_a_memory_error_not_the_machine(sabotaged):
     assert row["status"] == "graded"
     assert tests["test_register"]["score"] == 0  # the cell that defines register failed
     assert tests["test_count_calls_result"]["score"] == 1  # the rest of the notebook still ran
+
+
+def test_edited_test_cells_are_restored(sabotaged):
+    row = read_grades(sabotaged)[("tampered", EXERCISE)]
+    assert row["status"] == "graded" and float(row["score"]) == 0
+
+
+def test_a_deleted_test_cell_is_put_back_and_graded(sabotaged):
+    row = read_grades(sabotaged)[("deleted_a_test", EXERCISE)]
+    assert row["score"] == row["max_score"]
+    assert "restored for grading: test_register" in row["message"]
 
 
 def test_corrupt_and_missing_notebooks_are_explained(sabotaged):
