@@ -39,8 +39,13 @@ class Limits:
     memory_mb: int = 4096  # address space of the worker and its kernel
 
 
-def find_submissions(submitted: Path, exercises: list[str]) -> tuple[list[tuple[str, str, Path]], list[dict]]:
-    """(student, exercise, notebook) for every submission; rows for missing notebooks."""
+def find_submissions(submitted: Path, exercises: list[str]) -> tuple[list[tuple[str, str, Path, str]], list[dict]]:
+    """(student, exercise, notebook, note) for every submission; rows for missing notebooks.
+
+    A folder whose notebook was renamed (``elman (1).ipynb``, as a second
+    download names it) is graded if it holds exactly one notebook; the note
+    says so. Folders that are not exercises are reported, not graded.
+    """
     if not submitted.is_dir():
         raise CourseError(f"{submitted} is not a folder. Expected SUBMITTED/<student>/<exercise>/<exercise>.ipynb.")
     found, missing = [], []
@@ -48,13 +53,20 @@ def find_submissions(submitted: Path, exercises: list[str]) -> tuple[list[tuple[
     if not students:
         raise CourseError(f"{submitted} holds no student folders. Expected SUBMITTED/<student>/<exercise>/<exercise>.ipynb.")
     for student in students:
+        for folder in sorted(p for p in student.iterdir() if p.is_dir() and p.name not in exercises):
+            print(f"warning: {student.name}/{folder.name} is not an exercise "
+                  f"({', '.join(exercises)}); it is not graded", file=sys.stderr)
         for exercise in exercises:
             folder = student / exercise
             if not folder.is_dir():
                 continue
             notebook = folder / f"{exercise}.ipynb"
+            others = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
             if notebook.is_file():
-                found.append((student.name, exercise, notebook))
+                found.append((student.name, exercise, notebook, ""))
+            elif len(others) == 1:
+                found.append((student.name, exercise, others[0],
+                              f"Graded {others[0].name}, the only notebook submitted (expected {exercise}.ipynb)."))
             else:
                 present = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
                 missing.append({"student": student.name, "exercise": exercise, "status": "missing",
@@ -128,6 +140,8 @@ def run_worker(job: dict, limits: Limits) -> dict:
     result.setdefault("score", 0.0)
     result.update(student=job["student"], exercise=job["exercise"], max_score=job["max_score"],
                   seconds=round(time.monotonic() - started, 1))
+    if job.get("note"):
+        result["message"] = f"{job['note']} {result['message']}"
     return result
 
 
@@ -147,8 +161,8 @@ def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = No
         jobs = [{"student": s, "exercise": e, "notebook": str(nb.resolve()), "gradebook": str(tmp / "gradebook.db"),
                  "release": str(tmp / "release" / e / f"{e}.ipynb"),
                  "checks_path": str(checks_path), "workdir": str((out / "work" / s / e).resolve()),
-                 "cell_timeout": limits.cell_timeout, "memory_mb": limits.memory_mb, "max_score": maxima[e]}
-                for s, e, nb in submissions]
+                 "cell_timeout": limits.cell_timeout, "memory_mb": limits.memory_mb, "max_score": maxima[e], "note": note}
+                for s, e, nb, note in submissions]
         print(f"grading {len(jobs)} submission(s) with {limits.jobs} worker(s)", flush=True)
         with ThreadPoolExecutor(max_workers=limits.jobs) as pool:
             results = []
@@ -172,6 +186,7 @@ def write_outputs(out: Path, results: list[dict]) -> None:
         writer.writerow(["student", "exercise", "score", "max_score", "status", "message"])
         for r in results:
             writer.writerow([r["student"], r["exercise"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"], r["message"]])
+    write_score_table(out / "scores.csv", results)
     for r in results:
         student, exercise = r["student"], r["exercise"]
         gradescope = {"score": r["score"], "output": r["message"], "tests": [
@@ -187,6 +202,22 @@ def write_outputs(out: Path, results: list[dict]) -> None:
             shutil.copy(feedback, page)
         else:  # no notebook feedback could be made: say why on a page of our own
             page.write_text(_problem_page(r))
+
+
+def write_score_table(path: Path, results: list[dict]) -> None:
+    """One row per student, one column per exercise, and the total: for a learning-management system."""
+    exercises = sorted({r["exercise"] for r in results})
+    scores = {}
+    for r in results:
+        scores.setdefault(r["student"], {})[r["exercise"]] = r["score"]
+    maxima = {r["exercise"]: r["max_score"] for r in results}
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", *(f"{e} ({maxima[e]:g})" for e in exercises), f"total ({sum(maxima.values()):g})"])
+        for student in sorted(scores):
+            row = scores[student]
+            writer.writerow([student, *(f"{row[e]:g}" if e in row else "" for e in exercises),
+                             f"{sum(row.values()):g}"])
 
 
 def _problem_page(r: dict) -> str:

@@ -41,6 +41,9 @@ def sabotaged(release, tmp_path_factory):
     deleted = submission(student_version, reference_answers(EXERCISE))
     deleted.cells = [c for c in deleted.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_register"]
     write(submitted / "deleted_a_test", EXERCISE, deleted)
+    renamed = submitted / "renamed" / EXERCISE
+    renamed.mkdir(parents=True)
+    nbformat.write(submission(student_version, reference_answers(EXERCISE)), renamed / f"{EXERCISE} (1).ipynb")
     (submitted / "corrupt" / EXERCISE).mkdir(parents=True)
     (submitted / "corrupt" / EXERCISE / f"{EXERCISE}.ipynb").write_text('{"cells": [')
     (submitted / "empty_folder" / EXERCISE).mkdir(parents=True)
@@ -94,6 +97,17 @@ def test_a_deleted_test_cell_is_put_back_and_graded(sabotaged):
     row = read_grades(sabotaged)[("deleted_a_test", EXERCISE)]
     assert row["score"] == row["max_score"]
     assert "restored for grading: test_register" in row["message"]
+
+
+def test_a_renamed_notebook_is_graded_and_the_rename_noted(sabotaged):
+    row = read_grades(sabotaged)[("renamed", EXERCISE)]
+    assert row["score"] == row["max_score"] and f"{EXERCISE} (1).ipynb" in row["message"]
+
+
+def test_score_table_has_a_row_per_student(sabotaged):
+    lines = (sabotaged / "scores.csv").read_text().splitlines()
+    assert lines[0] == f"student,{EXERCISE} (10),total (10)"
+    assert "good,10,10" in lines and len(lines) == 1 + len({k[0] for k in read_grades(sabotaged)})
 
 
 def test_corrupt_and_missing_notebooks_are_explained(sabotaged):
