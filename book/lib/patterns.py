@@ -464,14 +464,6 @@ class BigramLM:
         c = self.counts[v]
         return (c[w] + self.k) / (sum(c.values()) + self.k * len(self.words))
 
-    def next_words(self, prefix):
-        """The set of words that can follow ``prefix`` (a list of words) in some sentence of the grammar."""
-        states = {"START"}
-        for w in prefix:
-            states = {nxt for state in states for _, cat, nxt in self.arcs.get(state, [])
-                      if w in self._emission[cat]}
-        return {w for state in states for _, cat, _ in self.arcs.get(state, []) for w in self._emission[cat]}
-
     def log_prob(self, words):
         """Natural log of P(words), predicting every word including the final ``.``."""
         return sum(math.log(self.prob(v, w)) for v, w in zip(["<s>"] + words[:-1], words))
