@@ -74,9 +74,29 @@ def grade(job: dict) -> dict:
     started = time.monotonic()
     autograded = api.autograde(exercise, student, force=True, create=True)
     seconds = {"autograde": round(time.monotonic() - started, 2)}
-    (workdir / "nbgrader.log").write_text((autograded.get("log") or "") + (autograded.get("error") or ""))
-    if not autograded["success"]:
-        return failed(job, *explain_failure(autograded.get("log", "") + autograded.get("error", ""), job))
+    skipped = []
+    while True:
+        log = (autograded.get("log") or "") + (autograded.get("error") or "")
+        with (workdir / "nbgrader.log").open("a") as handle:
+            handle.write(log)
+        if autograded["success"]:
+            break
+        status, message = explain_failure(log, job)
+        if status not in ("crashed", "timeout") or len(skipped) == 3:
+            return failed(job, status, message)
+        # One cell killed the kernel or would not stop: find it, and if it is the
+        # student's own cell, grade the rest of the notebook without it.
+        index = fatal_cell(notebook, target, job["cell_timeout"])
+        cell = notebook.cells[index] if index is not None else None
+        name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index + 1}") if cell else ""
+        if cell is None or cell.metadata.get("nbgrader", {}).get("locked"):
+            where = f" It happened in the read-only cell {name}, which calls your code." if cell else ""
+            return failed(job, status, message + where)
+        what = "crashed Python" if status == "crashed" else "kept running after it was interrupted"
+        skipped.append(f"{name} ({what})")
+        cell.source = f'raise RuntimeError("This cell {what} when the grader ran it, so it was skipped.")'
+        nbformat.write(notebook, target / f"{exercise}.ipynb")
+        autograded = api.autograde(exercise, student, force=True, create=True)
 
     tests = test_results(root, student, exercise)
     score = sum(t["score"] for t in tests)
@@ -89,11 +109,37 @@ def grade(job: dict) -> dict:
         shutil.copy(html, workdir / "feedback.html")
     passed = sum(t["score"] == t["max_score"] for t in tests)
     message = f"{passed} of {len(tests)} tests passed."
+    if skipped:
+        message += f" Skipped, so the rest could be graded: {'; '.join(skipped)}."
     if restored:
         message += f" The notebook lacked {len(restored)} read-only cell(s), restored for grading: {', '.join(restored)}."
     return {"student": student, "exercise": exercise, "score": score, "max_score": max_score,
             "status": "graded", "message": message, "tests": tests,
             "timings": seconds}
+
+
+def fatal_cell(notebook, folder: Path, cell_timeout: int) -> int | None:
+    """The index of the first cell that kills the kernel or cannot be interrupted, if any."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    copy = nbformat.from_dict(notebook)
+    # As in nbgrader's Execute: without error_on_timeout and raise_on_iopub_timeout,
+    # a cell that swallows the interrupt would be waited for forever.
+    client = NotebookClient(copy, timeout=cell_timeout, interrupt_on_timeout=True, allow_errors=True,
+                            error_on_timeout={"ename": "CellTimeoutError", "evalue": "", "traceback": []},
+                            raise_on_iopub_timeout=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(folder)}})
+    with client.setup_kernel():
+        for index, cell in enumerate(copy.cells):
+            if cell.cell_type != "code":
+                continue
+            try:
+                client.execute_cell(cell, index)
+            except (DeadKernelError, CellTimeoutError):
+                return index
+    return None
 
 
 def restore_deleted_cells(notebook, release) -> list[str]:

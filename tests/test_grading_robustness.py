@@ -19,6 +19,8 @@ SABOTAGE = {
                                      "    except KeyboardInterrupt:\n        pass\n"),
     # Kills its own kernel.
     "crashes": ("register", "import os\nos._exit(3)\n"),
+    # Kills its kernel only when a test calls it.
+    "crashes_when_called": ("register", "def register(registry):\n    import os\n    os._exit(3)\n"),
     # Asks for far more memory than the limit.
     "hogs_memory": ("register", "hog = bytearray(20 * 1024**3)\n"),
 }
@@ -31,7 +33,7 @@ def sabotaged(release, tmp_path_factory):
     write(submitted / "good", EXERCISE, submission(student_version, reference_answers(EXERCISE)))
     for student, (cell, code) in SABOTAGE.items():
         answers = reference_answers(EXERCISE)
-        answers[cell] = code + ("\n" + answers[cell] if student != "loops" else "")
+        answers[cell] = code + ("\n" + answers[cell] if student not in ("loops", "crashes_when_called") else "")
         write(submitted / student, EXERCISE, submission(student_version, answers))
     tampered = nbformat.from_dict(student_version)  # blank answers, every test cell emptied
     for cell in tampered.cells:
@@ -48,7 +50,7 @@ def sabotaged(release, tmp_path_factory):
     (submitted / "corrupt" / EXERCISE / f"{EXERCISE}.ipynb").write_text('{"cells": [')
     (submitted / "empty_folder" / EXERCISE).mkdir(parents=True)
     out = tmp_path_factory.mktemp("sabotaged-out")
-    done = autograder("grade", str(submitted), "--out", str(out), "--jobs", "2", "--timeout", "45",
+    done = autograder("grade", str(submitted), "--out", str(out), "--jobs", "2", "--timeout", "90",
                       "--cell-timeout", "4", "--memory", "3000")
     assert done.returncode == 0, done.stdout + done.stderr
     return out
@@ -68,16 +70,26 @@ def test_infinite_loop_loses_only_the_tests_that_hit_it(sabotaged):
     assert tests["test_register"]["score"] == tests["test_register"]["max_score"]
 
 
-def test_stubborn_loop_hits_the_time_limit(sabotaged):
+def test_a_stubborn_loop_costs_only_its_own_cell(sabotaged):
     row = read_grades(sabotaged)[("loops_stubbornly", EXERCISE)]
-    assert row["status"] == "timeout" and float(row["score"]) == 0
-    assert "did not finish in time" in row["message"]
+    tests = results_of(sabotaged, "loops_stubbornly", EXERCISE)
+    assert row["status"] == "graded" and "register (kept running after it was interrupted)" in row["message"]
+    assert tests["test_register"]["score"] == 0
+    assert float(row["score"]) == float(row["max_score"]) - tests["test_register"]["max_score"]
 
 
-def test_crashed_kernel_is_reported(sabotaged):
+def test_a_crashing_cell_costs_only_its_own_tests(sabotaged):
     row = read_grades(sabotaged)[("crashes", EXERCISE)]
-    assert float(row["score"]) < float(row["max_score"])
+    tests = results_of(sabotaged, "crashes", EXERCISE)
+    assert row["status"] == "graded" and "register (crashed Python)" in row["message"]
+    assert tests["test_register"]["score"] == 0
+    assert float(row["score"]) == float(row["max_score"]) - tests["test_register"]["max_score"]
+
+
+def test_a_crash_inside_a_test_is_reported(sabotaged):
+    row = read_grades(sabotaged)[("crashes_when_called", EXERCISE)]
     assert row["status"] == "crashed" and "Python crashed" in row["message"]
+    assert "test_register" in row["message"]
 
 
 def test_memory_hog_gets_a_memory_error_not_the_machine(sabotaged):
