@@ -91,7 +91,7 @@ def _limit_memory(megabytes: int):
 
 
 def _kill_tree(pid: int) -> None:
-    """Kill a worker and everything it started (its kernel runs in another session)."""
+    """Kill a worker that ran out of time and everything it started (its kernel runs in another session)."""
     import psutil
 
     try:
@@ -127,7 +127,6 @@ def run_worker(job: dict, limits: Limits) -> dict:
             f"Grading stopped after {limits.timeout} s: the notebook did not finish in time "
             "(an infinite loop that ignores interruption, or very slow code). It scores 0.")}
     else:
-        _kill_tree(process.pid)  # a kernel left behind by a crashed worker
         result_file = workdir / "result.json"
         if result_file.is_file():
             result = json.loads(result_file.read_text())

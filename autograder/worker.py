@@ -28,8 +28,25 @@ def main(job_file: str) -> int:
         result = grade(job)
     except Exception as error:  # the grader's own failure: report it, keep the batch going
         result = failed(job, "error", f"The grader failed on this submission: {type(error).__name__}: {error}")
+    finally:
+        kill_descendants()
     (workdir / "result.json").write_text(json.dumps(result, indent=2))
     return 0
+
+
+def kill_descendants() -> None:
+    """Kill every process this worker started and left running (a stuck kernel).
+
+    Kernels run in sessions of their own, so once this process exits nobody
+    could find them: it has to be done here, while they are still our children.
+    """
+    import psutil
+
+    for process in psutil.Process().children(recursive=True):
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
 
 
 def failed(job: dict, status: str, message: str) -> dict:
@@ -72,31 +89,10 @@ def grade(job: dict) -> dict:
 
     api = nbgrader_api(nbgrader_config(root, cell_timeout=job["cell_timeout"]))
     started = time.monotonic()
-    autograded = api.autograde(exercise, student, force=True, create=True)
+    problem, skipped = autograde(api, notebook, target / f"{exercise}.ipynb", job)
     seconds = {"autograde": round(time.monotonic() - started, 2)}
-    skipped = []
-    while True:
-        log = (autograded.get("log") or "") + (autograded.get("error") or "")
-        with (workdir / "nbgrader.log").open("a") as handle:
-            handle.write(log)
-        if autograded["success"]:
-            break
-        status, message = explain_failure(log, job)
-        if status not in ("crashed", "timeout") or len(skipped) == 3:
-            return failed(job, status, message)
-        # One cell killed the kernel or would not stop: find it, and if it is the
-        # student's own cell, grade the rest of the notebook without it.
-        index = fatal_cell(notebook, target, job["cell_timeout"])
-        cell = notebook.cells[index] if index is not None else None
-        name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index + 1}") if cell else ""
-        if cell is None or cell.metadata.get("nbgrader", {}).get("locked"):
-            where = f" It happened in the read-only cell {name}, which calls your code." if cell else ""
-            return failed(job, status, message + where)
-        what = "crashed Python" if status == "crashed" else "kept running after it was interrupted"
-        skipped.append(f"{name} ({what})")
-        cell.source = f'raise RuntimeError("This cell {what} when the grader ran it, so it was skipped.")'
-        nbformat.write(notebook, target / f"{exercise}.ipynb")
-        autograded = api.autograde(exercise, student, force=True, create=True)
+    if problem:
+        return failed(job, *problem)
 
     tests = test_results(root, student, exercise)
     score = sum(t["score"] for t in tests)
@@ -116,6 +112,41 @@ def grade(job: dict) -> dict:
     return {"student": student, "exercise": exercise, "score": score, "max_score": max_score,
             "status": "graded", "message": message, "tests": tests,
             "timings": seconds}
+
+
+def autograde(api, notebook, path: Path, job: dict) -> tuple[tuple[str, str] | None, list[str]]:
+    """Run nbgrader's autograde on the notebook written at `path`.
+
+    When one of the student's own cells kills the kernel or ignores the
+    interrupt, that cell is replaced by one that raises, and the notebook is
+    graded again (at most three times), so the rest still earns its points.
+
+    Returns:
+        ((status, message) if it could not be graded, else None; the skipped cells).
+    """
+    import nbformat
+
+    skipped = []
+    while True:
+        result = api.autograde(job["exercise"], job["student"], force=True, create=True)
+        log = (result.get("log") or "") + (result.get("error") or "")
+        with (Path(job["workdir"]) / "nbgrader.log").open("a") as handle:
+            handle.write(log)
+        if result["success"]:
+            return None, skipped
+        status, message = explain_failure(log, job)
+        if status not in ("crashed", "timeout") or len(skipped) == 3:
+            return (status, message), skipped
+        index = fatal_cell(notebook, path.parent, job["cell_timeout"])
+        cell = notebook.cells[index] if index is not None else None
+        name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index + 1}") if cell else ""
+        if cell is None or cell.metadata.get("nbgrader", {}).get("locked"):
+            where = f" It happened in the read-only cell {name}, which calls your code." if cell else ""
+            return (status, message + where), skipped
+        what = "crashed Python" if status == "crashed" else "kept running after it was interrupted"
+        skipped.append(f"{name} ({what})")
+        cell.source = f'raise RuntimeError("This cell {what} when the grader ran it, so it was skipped.")'
+        nbformat.write(notebook, path)
 
 
 def fatal_cell(notebook, folder: Path, cell_timeout: int) -> int | None:
