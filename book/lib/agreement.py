@@ -12,19 +12,20 @@ long for a notebook cell:
 * ``NGramLM``: a count-based n-gram language model with interpolated
   (Jelinek-Mercer) smoothing;
 * ``WindowLM``: a feed-forward neural n-gram model (Bengio et al., 2003);
-* ``RNNLM``: embedding, Elman RNN (``torch.nn.RNN``, tanh), linear read-out;
-* ``train_lm``: a plain next-word training loop for both neural models;
+* ``encode``, ``sequence_data``, ``window_data``: word ids for the neural
+  models; sentences of different lengths are padded with ``<pad>`` (id 0);
 * ``verb_scores_ngram``, ``verb_scores_window``, ``verb_scores_rnn``: for each
   test sentence, how much more probable the model finds the right form of the
   verb than the wrong one, and ``accuracy_table`` to summarize them.
 
-Sentences are lists of word strings that begin with ``<s>`` and end with
-``</s>``. Batches of word ids are batch-major, shape ``(B, T)``; the RNN's
-hidden states have shape ``(B, T, H)``, as everywhere in the book.
+The RNN language model itself and the training loop are written in the
+chapter, where the reader sees them. Sentences are lists of word strings that
+begin with ``<s>`` and end with ``</s>``. Batches of word ids are batch-major,
+shape ``(B, T)``; the RNN's hidden states have shape ``(B, T, H)``, as
+everywhere in the book.
 """
 
 import math
-import time
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -207,7 +208,7 @@ class NGramLM:
 
 
 # ----------------------------------------------------------------------------
-# Two neural language models: a feed-forward window model and an Elman RNN
+# A feed-forward window model, and the data for the neural models
 # ----------------------------------------------------------------------------
 
 class WindowLM(nn.Module):
@@ -233,32 +234,13 @@ class WindowLM(nn.Module):
         return self.out(torch.tanh(self.hidden(x)))    # (B, V)
 
 
-class RNNLM(nn.Module):
-    """Embedding -> Elman RNN (tanh) -> linear layer to next-word scores.
-
-    Args:
-        vocab_size: V; embed_dim: D; hidden_dim: H.
-    Forward:
-        ids (B, T) integer word ids -> logits (B, T, V); position t scores the word at t + 1.
-    """
-
-    def __init__(self, vocab_size, embed_dim=32, hidden_dim=64):
-        super().__init__()
-        self.embed = nn.Embedding(vocab_size, embed_dim)
-        self.rnn = nn.RNN(embed_dim, hidden_dim, nonlinearity="tanh", batch_first=True)
-        self.out = nn.Linear(hidden_dim, vocab_size)
-
-    def states(self, ids):
-        """ids (B, T) -> hidden states (B, T, H): h_1 .. h_T, the state after each word."""
-        H, _ = self.rnn(self.embed(ids))
-        return H
-
-    def forward(self, ids):
-        return self.out(self.states(ids))              # (B, T, V)
-
-
 def encode(sentences, index):
-    """Pad a list of word lists into one tensor of ids, shape (B, T_max), ``<pad>`` = 0."""
+    """Pad a list of word lists into one tensor of ids, shape (B, T_max), ``<pad>`` = 0.
+
+    Padding goes after the end of each sentence, so a left-to-right RNN's states at
+    the real words do not depend on it; a loss or a read-out must skip the padded
+    positions (see the chapter "Batching, padding and masking").
+    """
     T = max(len(w) for w in sentences)
     ids = torch.zeros(len(sentences), T, dtype=torch.long)
     for b, words in enumerate(sentences):
@@ -267,7 +249,11 @@ def encode(sentences, index):
 
 
 def sequence_data(sentences, index):
-    """Training pairs for an RNN: inputs (N, T - 1) and targets (N, T - 1), the inputs shifted by one."""
+    """Training pairs for an RNN: inputs (N, T - 1) and targets (N, T - 1), the inputs shifted by one.
+
+    T is the length of the longest sentence; shorter ones are padded (``encode``), so
+    their targets end in ``<pad>`` (id 0), which the loss must ignore.
+    """
     ids = encode(sentences, index)
     return ids[:, :-1], ids[:, 1:]
 
@@ -285,46 +271,6 @@ def window_data(sentences, index, n=4):
             contexts.append([index[w] for w in _window(words[:i], n)])
             targets.append(index[words[i]])
     return torch.tensor(contexts), torch.tensor(targets)
-
-
-def train_lm(model, inputs, targets, epochs=10, batch_size=32, lr=3e-3, clip=1.0, seed=0,
-             after_epoch=None):
-    """Train ``model`` to predict ``targets`` from ``inputs`` (cross-entropy, Adam).
-
-    Works for both models: ``model(inputs[batch])`` returns logits whose shape is
-    the targets' shape plus a last axis of size V. Targets equal to ``<pad>`` (id 0)
-    are ignored by the loss. The examples are shuffled each epoch by a generator
-    seeded with ``seed``; gradients are clipped to norm ``clip``. If given,
-    ``after_epoch(model)`` is called after every epoch and its results are
-    collected; the time it takes is not counted as training time.
-
-    Returns:
-        (losses, seconds, reports): the mean training loss (nats per predicted word)
-        of each epoch, the training time in seconds, the list of ``after_epoch`` results.
-    """
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    loss_fn = nn.CrossEntropyLoss(ignore_index=0)
-    gen = torch.Generator().manual_seed(seed)
-    losses, reports, seconds = [], [], 0.0
-    for _ in range(epochs):
-        model.train()
-        start, total, count = time.perf_counter(), 0.0, 0
-        for batch in torch.randperm(len(inputs), generator=gen).split(batch_size):
-            x, y = inputs[batch], targets[batch]
-            logits = model(x)
-            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
-            n = int((y != 0).sum())
-            total, count = total + loss.item() * n, count + n
-        losses.append(total / count)
-        seconds += time.perf_counter() - start
-        if after_epoch is not None:
-            model.eval()
-            reports.append(after_epoch(model))
-    return losses, seconds, reports
 
 
 # ----------------------------------------------------------------------------
@@ -364,7 +310,11 @@ def verb_scores_window(model, items, index, n=4):
 
 @torch.no_grad()
 def verb_scores_rnn(model, items, index):
-    """As ``verb_scores_ngram``, for an ``RNNLM`` that has read every word before the verb. (N,)"""
+    """As ``verb_scores_ngram``, for an RNN language model that has read every word before the verb. (N,)
+
+    ``model`` maps ids (B, T) to next-word logits (B, T, V). The items are padded into
+    one batch; the scores are read at the position before each verb, a real word.
+    """
     model.eval()
     logp = torch.log_softmax(model(encode([s["words"] for s in items], index)), dim=-1)  # (N, T, V)
     rows = torch.arange(len(items))

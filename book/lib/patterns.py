@@ -7,7 +7,8 @@ notebook cell lives here:
 
 * ``draw_patterns``: the five patterns side by side, boxes and arrows;
 * ``Vocab`` and ``length_batches``: word ids, and batches in which every
-  sequence has the same length (padding and masking come in a later chapter);
+  sequence has the same length (the chapter "Batching, padding and masking"
+  batches sequences of different lengths instead);
 * ``review_corpus``: movie-review sentences whose sentiment is flipped by a
   ``not`` before the adjective but not by a ``not`` after it (many to one);
 * ``tagged_corpus``: part-of-speech tagged sentences with ambiguous words
@@ -20,13 +21,13 @@ notebook cell lives here:
 Word ids are batch-major: a batch is a ``torch.long`` tensor of shape ``(B, T)``.
 """
 
-from collections import Counter, defaultdict
-
 import math
+from collections import Counter, defaultdict
 
 import numpy as np
 import torch
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from lib.unrolled import BOX_H, BOX_W, _arrow, _box
 
 # ----------------------------------------------------------------------------
 # Diagrams
@@ -34,22 +35,11 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 STEP = 1.5                  # horizontal distance between time steps
 Y_IN, Y_H, Y_OUT = 0.0, 1.5, 3.0
-BOX_W, BOX_H = 0.95, 0.6
 INK = "#1f4e79"
+FEEDBACK = "#b5651d"        # dashed arrows: a generated output fed back in
+# Boxes and arrows are drawn by the primitives of ``unrolled`` (box size, line
+# widths and font as in the unrolled-network figures); this module passes only colours.
 FACE = {"in": "#ffffff", "h": "#eaf1f8", "mlp": "#f4f4f4", "out": "#fdf2e9"}
-
-
-def _box(ax, x, y, text, kind):
-    ax.add_patch(FancyBboxPatch((x - BOX_W / 2, y - BOX_H / 2), BOX_W, BOX_H,
-                                boxstyle="round,pad=0.02,rounding_size=0.12",
-                                facecolor=FACE[kind], edgecolor="#333333", linewidth=1.3))
-    ax.text(x, y, text, ha="center", va="center", fontsize=12)
-
-
-def _arrow(ax, start, end, linestyle="-", rad=0.0, color=INK):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12,
-                                 color=color, linewidth=1.3, linestyle=linestyle,
-                                 connectionstyle=f"arc3,rad={rad}"))
 
 
 def _word(ax, x, y, text):
@@ -92,23 +82,24 @@ def draw_pattern(ax, name):
     recurrent = p.get("recurrent", True)
     for t in range(p["T"]):
         x = t * STEP
-        _box(ax, x, Y_H, rf"$h_{{{t + 1}}}$" if recurrent else r"$h$", "h" if recurrent else "mlp")
+        _box(ax, x, Y_H, rf"$h_{{{t + 1}}}$" if recurrent else r"$h$",
+             face=FACE["h" if recurrent else "mlp"])
         if t > 0:
-            _arrow(ax, (x - STEP + BOX_W / 2, Y_H), (x - BOX_W / 2, Y_H))
+            _arrow(ax, (x - STEP + BOX_W / 2, Y_H), (x - BOX_W / 2, Y_H), INK)
     for i, t in enumerate(p["inputs"]):
         x = t * STEP
-        _box(ax, x, Y_IN, rf"$x_{{{i + 1}}}$" if len(p["inputs"]) > 1 else r"$x$", "in")
-        _arrow(ax, (x, Y_IN + BOX_H / 2), (x, Y_H - BOX_H / 2))
+        _box(ax, x, Y_IN, rf"$x_{{{i + 1}}}$" if len(p["inputs"]) > 1 else r"$x$", face=FACE["in"])
+        _arrow(ax, (x, Y_IN + BOX_H / 2), (x, Y_H - BOX_H / 2), INK)
         _word(ax, x, Y_IN - 0.55, p["words_in"][i])
     for i, t in enumerate(p["outputs"]):
         x = t * STEP
-        _box(ax, x, Y_OUT, rf"$y_{{{i + 1}}}$" if len(p["outputs"]) > 1 else r"$y$", "out")
-        _arrow(ax, (x, Y_H + BOX_H / 2), (x, Y_OUT - BOX_H / 2))
+        _box(ax, x, Y_OUT, rf"$y_{{{i + 1}}}$" if len(p["outputs"]) > 1 else r"$y$", face=FACE["out"])
+        _arrow(ax, (x, Y_H + BOX_H / 2), (x, Y_OUT - BOX_H / 2), INK)
         _word(ax, x, Y_OUT + 0.55, p["words_out"][i])
         if p.get("feedback") and t + 1 < p["T"]:
             # The output of step t becomes the input of step t + 1.
             _arrow(ax, (x + BOX_W / 2, Y_OUT - 0.1), (x + STEP - 0.15, Y_H + BOX_H / 2),
-                   linestyle="--", rad=-0.25, color="#b5651d")
+                   FEEDBACK, linestyle="--", rad=-0.25)
     if name == "many_to_many_unaligned":
         ax.text(1 * STEP, Y_OUT, "encoder:\nreads", ha="center", va="center", fontsize=10, color=INK)
         ax.text(3.5 * STEP, Y_IN, "decoder:\nwrites", ha="center", va="center", fontsize=10, color=INK)
