@@ -2,22 +2,21 @@
 
 Elman, J. L. (1990). Finding structure in time. Cognitive Science 14, 179-211.
 
-The chapter `elman1990.md` imports from here what is too long for a cell:
+The chapter `elman1990.md` imports from here the data and the analysis, which are too long for a cell:
 
 - the sentence generator of the paper's Simulation 4 (its 29-word lexicon and the templates of its Table 4);
 - the exact next-word distributions of that generator, with and without knowledge of sentence boundaries;
-- a simple recurrent network (SRN) and two ways to train it: Elman's one-step backprop and truncated BPTT;
+- helpers that cut the stream into batches and read a trained network's hidden states;
 - helpers that read a scipy linkage matrix as a tree of word sets, and a dendrogram plot.
+
+The network itself (`SRN`) and its two learning rules (`train_srn`) are the lesson, so they live in the chapter.
 
 Shapes: N is the number of words in a stream, V = 29 the vocabulary, D = 31 the input units
 (29 words, the novel word "zog", one spare unit), H = 150 the hidden units.
 """
-import time
-
 import numpy as np
 import torch
 from scipy.cluster.hierarchy import dendrogram
-from torch import nn
 
 # ---------------------------------------------------------------- the grammar
 CATEGORIES = {
@@ -163,72 +162,25 @@ def cross_entropy(probs, targets):
     return float(-np.mean(np.log(probs[np.arange(len(targets)), targets])))
 
 
-# ---------------------------------------------------------------- the network
-class SRN(nn.Module):
-    """Elman's simple recurrent network: one-hot input (D), tanh hidden layer (H), softmax output (V).
+# ---------------------------------------------------------------- reading the stream with a network
+def parallel_streams(stream, streams):
+    """Cut the stream (N,) into `streams` contiguous pieces to read side by side: (ids, targets), each (B, n).
 
-    h_t = tanh(x_t W_x + c_t W_h + b) with context c_t = h_{t-1}; logits_t = h_t W_y + b_y.
-    torch stores W_x as rnn.weight_ih_l0.T and W_h as rnn.weight_hh_l0.T.
+    Row b of ids is the b-th piece; targets[b, t] is the word after ids[b, t]. The last few words are dropped
+    so that the pieces have equal length n = (N - 1) // streams.
     """
-
-    def __init__(self, d=D, h=H, v=V):
-        super().__init__()
-        self.rnn = nn.RNN(d, h, nonlinearity="tanh", batch_first=True)
-        self.out = nn.Linear(h, v)
-
-    def forward(self, ids, h0=None):
-        """ids (B, T) integer word ids -> (logits (B, T, V), hidden states (B, T, H))."""
-        x = nn.functional.one_hot(ids, D).to(self.out.weight.dtype)
-        hs, _ = self.rnn(x, h0)
-        return self.out(hs), hs
-
-    def one_step(self, ids, context):
-        """Hidden states recomputed from given contexts: ids (B, T), context (B, T, H) -> (B, T, H).
-
-        This is the SRN's step applied at every t at once; gradients stop at `context`.
-        """
-        r = self.rnn
-        x = nn.functional.one_hot(ids, D).to(context.dtype)
-        return torch.tanh(x @ r.weight_ih_l0.T + context @ r.weight_hh_l0.T + r.bias_ih_l0 + r.bias_hh_l0)
-
-
-def train_srn(stream, mode="elman", epochs=6, streams=16, window=16, lr=2e-3, seed=0):
-    """Train an SRN to predict the next word of `stream` (N,), returning (model, per-epoch losses, seconds).
-
-    The stream is cut into `streams` contiguous pieces read in parallel (a batch of B = streams), `window`
-    words at a time; the hidden state is carried from one window to the next. mode="elman": the error stops
-    at the context units (one-step backprop, Elman 1990). mode="bptt": backprop through the whole window.
-    """
-    torch.manual_seed(seed)
-    model = SRN()
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
     n = (len(stream) - 1) // streams
     ids = torch.as_tensor(stream[: n * streams].reshape(streams, n))
     targets = torch.as_tensor(stream[1: n * streams + 1].reshape(streams, n))
-    losses, start = [], time.perf_counter()
-    for _ in range(epochs):
-        h, total = torch.zeros(1, streams, H), 0.0
-        for t0 in range(0, n, window):
-            x, y = ids[:, t0:t0 + window], targets[:, t0:t0 + window]
-            if mode == "elman":
-                with torch.no_grad():                      # the forward pass only supplies the contexts
-                    _, hs = model(x, h)
-                context = torch.cat([h.transpose(0, 1), hs[:, :-1]], dim=1)
-                hs = model.one_step(x, context)            # same values as the forward pass, local graph
-            else:
-                _, hs = model(x, h)
-            loss = nn.functional.cross_entropy(model.out(hs).reshape(-1, V), y.reshape(-1))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            h, total = hs[:, -1:].detach().transpose(0, 1).contiguous(), total + loss.item() * y.numel()
-        losses.append(total / targets.numel())
-    return model, losses, time.perf_counter() - start
+    return ids, targets
 
 
 @torch.no_grad()
 def run(model, stream):
-    """Read the whole stream as one sequence from h_0 = 0: (next-word probs (N, V), hidden states (N, H))."""
+    """Read the whole stream as one sequence from h_0 = 0: (next-word probs (N, V), hidden states (N, H)).
+
+    `model(ids)` must return (logits (1, N, V), hidden states (1, N, H)), as the chapter's SRN does.
+    """
     logits, hs = model(torch.as_tensor(stream)[None])
     return torch.softmax(logits[0].double(), -1).numpy(), hs[0].double().numpy()
 
@@ -308,15 +260,15 @@ def groups_to_check():
 
 
 def category_of(word):
-    """A coarse label for colouring: "human", "animal", "aggressor", "inanimate", "verb" or "novel"."""
-    for name, group in [("human", HUMANS), ("animal", CATEGORIES["NOUN-ANIM"]),
+    """A coarse label for colouring: "human", "small animal", "aggressor", "inanimate", "verb" or "novel"."""
+    for name, group in [("human", HUMANS), ("small animal", CATEGORIES["NOUN-ANIM"]),
                         ("aggressor", CATEGORIES["NOUN-AGRESS"]), ("inanimate", INANIMATES), ("verb", VERBS)]:
         if word in group:
             return name
     return "novel"
 
 
-COLORS = {"human": "tab:red", "animal": "tab:orange", "aggressor": "tab:purple", "inanimate": "tab:green",
+COLORS = {"human": "tab:red", "small animal": "tab:orange", "aggressor": "tab:purple", "inanimate": "tab:green",
           "verb": "tab:blue", "novel": "black"}
 
 
