@@ -30,6 +30,10 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--timeout", type=int, default=600, help="seconds for one submission (default 600)")
     grade.add_argument("--cell-timeout", type=int, default=60, help="seconds for one cell (default 60)")
     grade.add_argument("--memory", type=int, default=4096, help="MB of memory for one submission (default 4096)")
+    grade.add_argument("--call-timeout", type=int, default=20,
+                       help="seconds for one call of a student's function by the hidden tests (default 20)")
+    grade.add_argument("--sandbox", choices=["auto", "bwrap", "uid", "none"], default="auto",
+                       help="how student code is isolated (default: the strongest available; see README)")
     return p
 
 
@@ -42,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "grade":
             from autograder import grade
             limits = grade.Limits(jobs=args.jobs, timeout=args.timeout, cell_timeout=args.cell_timeout,
-                                  memory_mb=args.memory)
+                                  memory_mb=args.memory, call_timeout=args.call_timeout, sandbox=args.sandbox)
             return grade.main(args.submitted, args.out, limits, args.exercise)
     except CourseError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -6,14 +6,15 @@ in a temporary course directory whose source directory is `exercises/`.
 
 from __future__ import annotations
 
+import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from traitlets.config import Config
 
 REPO = Path(__file__).resolve().parent.parent
 EXERCISES = REPO / "exercises"
-CHECKS = Path(__file__).resolve().parent / "checks"
 COURSE_ID = "rnn"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
@@ -29,13 +30,13 @@ def exercise_names() -> list[str]:
     return sorted(p.name for p in EXERCISES.iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
-def nbgrader_config(root: Path, cell_timeout: int = 60) -> Config:
-    """nbgrader's configuration for a course directory at `root`."""
+def nbgrader_config(root: Path, cell_timeout: int = 60, source: Path = EXERCISES) -> Config:
+    """nbgrader's configuration for a course directory at `root` whose sources are in `source`."""
     c = Config()
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.course_id = COURSE_ID
     # An absolute path: nbgrader joins it onto the root, which leaves it as it is.
-    c.CourseDirectory.source_directory = str(EXERCISES)
+    c.CourseDirectory.source_directory = str(source)
     c.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.Execute.timeout = cell_timeout
@@ -62,14 +63,14 @@ def nbgrader_api(config: Config):
     return api
 
 
-def generate_student_versions(root: Path, names: list[str]) -> dict[str, Path]:
+def generate_student_versions(root: Path, names: list[str], source: Path = EXERCISES) -> dict[str, Path]:
     """Run nbgrader's generate_assignment for each exercise in a course at `root`.
 
     Returns:
         {exercise: folder of its student version}; the gradebook at
         `root/gradebook.db` then knows every exercise's cells and points.
     """
-    api = nbgrader_api(nbgrader_config(root))
+    api = nbgrader_api(nbgrader_config(root, source=source))
     folders = {}
     for name in names:
         result = api.generate_assignment(name, force=True, create=True)
@@ -82,16 +83,56 @@ def generate_student_versions(root: Path, names: list[str]) -> dict[str, Path]:
     return folders
 
 
-def stage_checks(destination: Path) -> Path:
-    """Copy the hidden checks (and nothing else of ours) to `destination`.
+# ------------------------------------------------------------- hidden checks
+HIDDEN_BLOCK = re.compile(r"^### BEGIN HIDDEN TESTS\n(.*?)^### END HIDDEN TESTS\n?", re.S | re.M)
+CHECK_IMPORT = re.compile(r"^from autograder\.checks import run, (\w+) as hidden$")
+CHECK_CALL = re.compile(r"^run\(hidden\.(\w+)((?:, \w+)*)\)$")
 
-    The returned folder goes on the grading kernels' PYTHONPATH, so hidden
-    test cells can `import autograder.checks` while `solutions/` stays out of
-    reach of the submissions.
+
+@dataclass(frozen=True)
+class HiddenCheck:
+    """What a test cell's hidden block asks: run ``module.check`` on the notebook's functions ``args``."""
+
+    module: str
+    check: str
+    args: tuple[str, ...]
+
+
+def hidden_checks(name: str) -> dict[str, HiddenCheck]:
+    """{test cell grade_id: its hidden check} for exercise ``name``, read from the source notebook."""
+    import nbformat
+
+    notebook = nbformat.read(EXERCISES / name / f"{name}.ipynb", as_version=4)
+    checks = {}
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade") or cell.cell_type != "code":
+            continue
+        block = HIDDEN_BLOCK.search(cell.source)
+        lines = block.group(1).strip().splitlines() if block else []
+        found = [CHECK_IMPORT.match(lines[0]), CHECK_CALL.match(lines[1])] if len(lines) == 2 else [None, None]
+        if not all(found):
+            raise CourseError(f"The test cell {meta.get('grade_id')!r} of {name} has no hidden block of the form\n"
+                              "    from autograder.checks import run, <exercise> as hidden\n"
+                              "    run(hidden.check_<part>, <function>, ...)")
+        module, (check, args) = found[0].group(1), found[1].groups()
+        checks[meta["grade_id"]] = HiddenCheck(module, check, tuple(a.strip() for a in args.split(",") if a.strip()))
+    return checks
+
+
+def write_grading_sources(destination: Path, names: list[str]) -> Path:
+    """Copies of the source notebooks without their hidden blocks: what the student's kernel runs when graded.
+
+    The hidden checks run in the judge's process instead (see judge.py), so the
+    kernel sees only the visible tests.
     """
-    package = destination / "autograder"
-    shutil.rmtree(package, ignore_errors=True)
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text('"""Hidden checks, staged for grading."""\n')
-    shutil.copytree(CHECKS, package / "checks", ignore=shutil.ignore_patterns("__pycache__"))
+    import nbformat
+
+    for name in names:
+        notebook = nbformat.read(EXERCISES / name / f"{name}.ipynb", as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+                cell.source = HIDDEN_BLOCK.sub("", cell.source)
+        (destination / name).mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, destination / name / f"{name}.ipynb")
     return destination

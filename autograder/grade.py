@@ -28,7 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.course import REPO, CourseError, exercise_names, generate_student_versions, stage_checks
+from autograder import sandbox
+from autograder.course import REPO, CourseError, exercise_names, generate_student_versions, write_grading_sources
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Limits:
     timeout: int = 600  # seconds for one whole submission
     cell_timeout: int = 60  # seconds for one cell
     memory_mb: int = 4096  # address space of the worker and its kernel
+    call_timeout: int = 20  # seconds for one call of a student's function by the judge
+    sandbox: str = "auto"  # "auto", "bwrap", "uid" or "none" (see sandbox.py)
 
 
 def find_submissions(submitted: Path, exercises: list[str]) -> tuple[list[tuple[str, str, Path, str]], list[dict]]:
@@ -154,12 +157,15 @@ def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = No
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rnn-grade-") as tmp:
         tmp = Path(tmp)
-        generate_student_versions(tmp, exercises)
-        checks_path = stage_checks(tmp / "lib")
+        generate_student_versions(tmp, exercises, source=write_grading_sources(tmp / "source", exercises))
         maxima = max_scores(tmp / "gradebook.db", exercises)
+        box = sandbox.detect(hidden=[REPO, out, submitted, tmp], prefer=limits.sandbox)
+        if box.warning:
+            print(box.warning, file=sys.stderr)
         jobs = [{"student": s, "exercise": e, "notebook": str(nb.resolve()), "gradebook": str(tmp / "gradebook.db"),
-                 "release": str(tmp / "release" / e / f"{e}.ipynb"),
-                 "checks_path": str(checks_path), "workdir": str((out / "work" / s / e).resolve()),
+                 "release": str(tmp / "release" / e / f"{e}.ipynb"), "sandbox": box.kind,
+                 "hidden": [str(p) for p in box.hidden], "call_timeout": limits.call_timeout,
+                 "workdir": str((out / "work" / s / e).resolve()),
                  "cell_timeout": limits.cell_timeout, "memory_mb": limits.memory_mb, "max_score": maxima[e], "note": note}
                 for s, e, nb, note in submissions]
         print(f"grading {len(jobs)} submission(s) with {limits.jobs} worker(s)", flush=True)
@@ -169,22 +175,40 @@ def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = No
                 print(f"  {result['student']}/{result['exercise']}: {result['score']:g}/{result['max_score']:g} "
                       f"({result['status']}, {result['seconds']} s)", flush=True)
                 results.append(result)
+    for result, (_, _, notebook, _) in zip(results, submissions):
+        result["flags"] = scan_flags(notebook)
     for row in missing:
         results.append({**row, "score": 0.0, "max_score": maxima[row["exercise"]], "tests": [], "seconds": 0.0})
     write_outputs(out, results)
+    flagged = [r for r in results if r.get("flags")]
+    for r in flagged:
+        print(f"flagged: {r['student']}/{r['exercise']}: {'; '.join(r['flags'])}")
     graded = sum(r["status"] == "graded" for r in results)
     print(f"{len(results)} submission(s): {graded} graded, {len(results) - graded} with problems "
           f"(see the status column) in {time.monotonic() - started:.0f} s. Grades: {out / 'grades.csv'}")
     return 0
 
 
+def scan_flags(notebook: Path) -> list[str]:
+    """The static flags of a submission (see flags.py); none for a notebook that cannot be read."""
+    import nbformat
+
+    from autograder import flags
+
+    try:
+        return flags.scan(nbformat.read(notebook, as_version=4))
+    except Exception:
+        return []
+
+
 def write_outputs(out: Path, results: list[dict]) -> None:
     results.sort(key=lambda r: (r["student"], r["exercise"]))
     with (out / "grades.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "exercise", "score", "max_score", "status", "message"])
+        writer.writerow(["student", "exercise", "score", "max_score", "status", "flags", "message"])
         for r in results:
-            writer.writerow([r["student"], r["exercise"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"], r["message"]])
+            writer.writerow([r["student"], r["exercise"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"],
+                             "; ".join(r.get("flags", [])), r["message"]])
     write_score_table(out / "scores.csv", results)
     for r in results:
         student, exercise = r["student"], r["exercise"]

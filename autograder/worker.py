@@ -81,9 +81,10 @@ def grade(job: dict) -> dict:
     if timestamp.is_file():
         shutil.copy(timestamp, target / "timestamp.txt")
 
-    # The kernel inherits this environment: the staged checks, one thread, no display.
-    os.environ["PYTHONPATH"] = job["checks_path"]
+    # The kernel inherits this environment: nothing of ours on its path, one thread, no display.
+    os.environ.pop("PYTHONPATH", None)
     os.environ["MPLBACKEND"] = "Agg"
+    sandbox_kernel(job, target)  # nbgrader runs the kernel in the submission's folder
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
 
@@ -95,6 +96,10 @@ def grade(job: dict) -> dict:
         return failed(job, *problem)
 
     tests = test_results(root, student, exercise)
+    started = time.monotonic()
+    note = judge_tests(job, notebook, release, tests)
+    seconds["judge"] = round(time.monotonic() - started, 2)
+    record_verdicts(root, student, exercise, tests)
     score = sum(t["score"] for t in tests)
     max_score = sum(t["max_score"] for t in tests)
     started = time.monotonic()
@@ -109,6 +114,8 @@ def grade(job: dict) -> dict:
         message += f" Skipped, so the rest could be graded: {'; '.join(skipped)}."
     if restored:
         message += f" The notebook lacked {len(restored)} read-only cell(s), restored for grading: {', '.join(restored)}."
+    if note:
+        message += f" {note}"
     return {"student": student, "exercise": exercise, "score": score, "max_score": max_score,
             "status": "graded", "message": message, "tests": tests,
             "timings": seconds}
@@ -171,6 +178,144 @@ def fatal_cell(notebook, folder: Path, cell_timeout: int) -> int | None:
             except (DeadKernelError, CellTimeoutError):
                 return index
     return None
+
+
+def sandbox_kernel(job: dict, folder: Path) -> None:
+    """Make nbgrader's kernel ("python3") start inside the sandbox, able to write only `folder`.
+
+    A kernel spec of our own, first on JUPYTER_PATH, wraps ipykernel's command
+    line; the connection file lives in a runtime folder the sandbox can read.
+    """
+    from autograder.sandbox import Sandbox
+
+    workdir = Path(job["workdir"])
+    runtime, specs = workdir / "runtime", workdir / "jupyter" / "kernels" / "python3"
+    runtime.mkdir(parents=True, exist_ok=True)
+    specs.mkdir(parents=True, exist_ok=True)
+    sandbox = Sandbox(job["sandbox"], [Path(p) for p in job["hidden"]])
+    # parent_handle=0: in its own PID namespace the kernel would think its parent had died.
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--IPKernelApp.parent_handle=0"]
+    folder.mkdir(parents=True, exist_ok=True)
+    command, _ = sandbox.wrap(argv, readable=[runtime], writable=[folder], memory_mb=job["memory_mb"],
+                              allow_torch=True)
+    spec = {"argv": command, "display_name": "Python 3 (graded)", "language": "python",
+            "env": {"IPYTHONDIR": "/tmp/ipython", "MPLCONFIGDIR": "/tmp/matplotlib", "HOME": "/tmp",
+                    "TMPDIR": "/tmp"}}
+    (specs / "kernel.json").write_text(json.dumps(spec))
+    os.environ["JUPYTER_PATH"] = str(workdir / "jupyter")
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
+    os.environ["TMPDIR"] = str(runtime)  # jupyter_client writes connection files with tempfile
+
+
+def grading_cells(notebook, release) -> list[dict]:
+    """The code the judge runs in the student's process: answer cells as submitted, setup cells as released.
+
+    Test cells are left out (the judge runs the hidden checks itself); read-only
+    setup cells come from the released notebook, whatever the submission holds.
+    """
+    released = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in release.cells}
+    cells = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get("nbgrader", {})
+        name = meta.get("grade_id") or f"cell {index + 1}"
+        if meta.get("grade"):
+            continue
+        ours = bool(meta.get("locked") and not meta.get("solution"))
+        if ours:
+            cell = released.get(meta.get("grade_id"), cell)
+        cells.append({"id": name, "source": cell.source, "student": not ours})
+    return cells
+
+
+def judge_tests(job: dict, notebook, release, tests: list[dict]) -> str:
+    """Decide every test in the trusted process (judge.py); a test passes only if the judge says so.
+
+    A test cell that failed in the student's kernel (its visible asserts) stays
+    failed. Returns a note for the submission's message (cells that raised).
+    """
+    import importlib
+
+    from autograder import judge
+    from autograder.course import hidden_checks
+    from autograder.sandbox import Sandbox
+
+    checks = hidden_checks(job["exercise"])
+    sandbox = Sandbox(job["sandbox"], [Path(p) for p in job["hidden"]])
+    cells = grading_cells(notebook, release)
+    workdir = Path(job["workdir"])
+    student, errors = None, []
+    try:
+        for test in tests:
+            hidden = checks.get(test["name"])
+            try:
+                if hidden is None:
+                    raise judge.StudentGone("this test cell is not part of the exercise")
+                if student is None or student.process.poll() is not None:
+                    if student is not None:
+                        student.close()
+                    student, errors = judge.start(cells, workdir, sandbox, job["call_timeout"], job["memory_mb"])
+                module = importlib.import_module(f"autograder.checks.{hidden.module}")
+                verdict = judge.run_check(student, module, hidden.check, list(hidden.args))
+            except judge.StudentGone as gone:
+                verdict = judge.Verdict(False, f"The hidden tests could not run your code: {gone}.")
+            test["verdict"] = verdict.message
+            if not verdict.passed:
+                test["score"], test["status"] = 0.0, "failed"
+    finally:
+        if student is not None:
+            student.close()
+    theirs = {c["id"] for c in cells if c["student"]}
+    errors = [e for e in errors if e.get("id") in theirs]  # our setup cells may need torch, absent there
+    if not errors:
+        return ""
+    return "Cells that raised an error when run for the hidden tests: " + "; ".join(
+        f"{e.get('id')} ({e.get('type')}: {str(e.get('message'))[:120]})" for e in errors) + "."
+
+
+def record_verdicts(root: Path, student: str, exercise: str, tests: list[dict]) -> None:
+    """Write the judge's scores into the gradebook and its sentences into the graded notebook, for feedback."""
+    import nbformat
+    from nbgrader.api import Gradebook
+
+    from autograder.course import COURSE_ID
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", COURSE_ID) as gradebook:
+        for test in tests:
+            grade = gradebook.find_grade(test["name"], exercise, exercise, student)
+            grade.auto_score = test["score"]
+        gradebook.db.commit()
+    path = root / "autograded" / student / exercise / f"{exercise}.ipynb"
+    graded = nbformat.read(path, as_version=4)
+    by_name = {t["name"]: t for t in tests}
+    for cell in graded.cells:
+        test = by_name.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+        if test is not None and cell.cell_type == "code":
+            mark = "passed" if test["score"] == test["max_score"] else "FAILED"
+            cell.outputs.append(nbformat.v4.new_output(
+                "stream", name="stdout", text=f"Hidden tests ({mark}): {test['verdict']}\n"))
+            visible = test["output"] if test["output"] and "AssertionError" in test["output"] else ""
+            test["output"] = "\n".join(p for p in (test["verdict"], visible) if p)
+    graded.cells.insert(0, nbformat.v4.new_markdown_cell(summary_markdown(tests)))
+    nbformat.write(graded, path)
+
+
+def summary_markdown(tests: list[dict]) -> str:
+    """The top of the feedback page: one line per failed test (name, points, reason)."""
+    score, total = sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
+    lines = [f"## Grading summary: {score:g} / {total:g} points", ""]
+    failed = [t for t in tests if t["score"] < t["max_score"]]
+    if not failed:
+        lines.append("Every test passed.")
+    else:
+        lines += ["| test | points | why it failed |", "|---|---|---|"]
+        for t in failed:
+            reason = t["verdict"] if "passed" not in t["verdict"] else (t["output"] or "a visible assert failed")
+            reason = reason.replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {t['name']} | {t['score']:g} / {t['max_score']:g} | {reason} |")
+    lines += ["", "The details of each test follow below, under its cell."]
+    return "\n".join(lines)
 
 
 def restore_deleted_cells(notebook, release) -> list[str]:

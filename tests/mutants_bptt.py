@@ -64,7 +64,7 @@ MUTANTS = [
            "    loss = (torch.stack(states, 1) * torch.as_tensor(dH)).sum()\n"
            "    return tuple(g.numpy() for g in torch.autograd.grad(loss, leaves))\n"
            "    T = X.shape[1]\n",
-           everywhere("used torch")),
+           everywhere("write it with NumPy")),
     # ----------------------------------------------------------- numerical_gradient
     Mutant("one_sided_difference", "numerical_gradient",
            "        x[i] = saved - eps\n        f_minus = f(x)\n        x[i] = saved\n"

@@ -143,7 +143,7 @@ def _without_autograd(name):
 
     def refuse(*args, **kwargs):
         raise CheckFailure(f"{name} used torch's autograd (.backward() or torch.autograd.grad): "
-                           "this exercise is about computing the gradients yourself, with numpy.")
+                           "this exercise is about computing the gradients yourself: write it with NumPy.")
 
     autograd._engine_run_backward = refuse
     try:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 from edugrad import ops as edu_ops
-from edugrad.tensor import Operation, Tensor
+from edugrad.tensor import Tensor
 from edugrad.tensor import tensor_op as edugrad_tensor_op
 
-from autograder.checks.compare import CheckFailure, call, expect, expect_close, seeds
+from autograder.shared_ops import Cube, ScaledMatmul
+from autograder.checks.compare import (CheckFailure, attribute, call, contents, expect, expect_close, new_registry,
+                                      seeds)
 
 # ---------------------------------------------------------------- count_calls
 
@@ -63,22 +65,26 @@ def check_count_calls_result(count_calls):
 
 def check_count_calls_counter(count_calls):
     """Each decorated function has its own ``calls`` counter, starting at 0."""
+    missing = object()
     first = _decorate(count_calls, _fresh(_scale))
-    expect(hasattr(first, "calls"), "The decorated function has no attribute `calls`: "
+    calls = attribute(first, "calls", missing)
+    expect(calls is not missing, "The decorated function has no attribute `calls`: "
            "count_calls must store the counter on the wrapper it returns (wrapper.calls).")
-    expect(first.calls == 0, f"A freshly decorated function has calls == {first.calls!r}, expected 0.")
+    expect(calls == 0, f"A freshly decorated function has calls == {calls!r}, expected 0.")
     for n in range(1, 4):
         first(n)
-        if first.calls != n:
+        calls = attribute(first, "calls")
+        if calls != n:
             shared = (" It counts other functions' calls too: one call counter is shared by every decorated "
-                      "function; each wrapper needs its own counter.") if isinstance(first.calls, int) and first.calls > n else ""
-            raise CheckFailure(f"After {n} call(s), calls == {first.calls!r}, expected {n}.{shared}")
+                      "function; each wrapper needs its own counter.") if isinstance(calls, int) and calls > n else ""
+            raise CheckFailure(f"After {n} call(s), calls == {calls!r}, expected {n}.{shared}")
     second = _decorate(count_calls, _fresh(_scale))
-    expect(hasattr(second, "calls"), "The second decorated function has no attribute `calls`.")
+    expect(attribute(second, "calls", missing) is not missing, "The second decorated function has no attribute `calls`.")
     second(1)
-    if first.calls != 3 or second.calls != 1:
+    first_calls, second_calls = attribute(first, "calls"), attribute(second, "calls")
+    if first_calls != 3 or second_calls != 1:
         raise CheckFailure(
-            f"Two decorated functions called 3 and 1 times report calls == {first.calls!r} and {second.calls!r}: "
+            f"Two decorated functions called 3 and 1 times report calls == {first_calls!r} and {second_calls!r}: "
             "one call counter is shared by every decorated function; each wrapper needs its own counter."
         )
 
@@ -88,13 +94,13 @@ def check_count_calls_metadata(count_calls):
     fn = _fresh(_scale)
     wrapped = _decorate(count_calls, fn)
     lost = [attr for attr in ("__name__", "__doc__", "__qualname__", "__module__")
-            if getattr(wrapped, attr, None) != getattr(fn, attr)]
+            if attribute(wrapped, attr) != getattr(fn, attr)]
     if lost:
         raise CheckFailure(
-            f"The wrapper loses {', '.join(lost)} (e.g. __name__ is {getattr(wrapped, '__name__', None)!r}, "
+            f"The wrapper loses {', '.join(lost)} (e.g. __name__ is {attribute(wrapped, '__name__')!r}, "
             f"expected {fn.__name__!r}): decorate the wrapper with functools.wraps(fn)."
         )
-    expect(getattr(wrapped, "__wrapped__", None) is fn,
+    expect(attribute(wrapped, "__wrapped__") is fn,
            "The wrapper has no __wrapped__ pointing to fn: use functools.wraps(fn).")
 
 
@@ -103,7 +109,7 @@ def check_count_calls_metadata(count_calls):
 
 def check_register(register):
     """register(registry) stores fn under fn.__name__ and returns fn itself."""
-    registry, other = {}, {}
+    registry, other = new_registry(register), new_registry(register)
     decorator = call("register", register, registry)
     expect(callable(decorator), f"register(registry) returned {type(decorator).__name__}; it must return a decorator.")
     calls = []
@@ -118,49 +124,27 @@ def check_register(register):
                            "the decorator must `return fn`.")
     expect(result is tokenize, "register(registry)(fn) must return fn itself, unchanged (not a wrapper or a copy).")
     expect(calls == [], "Registering a function called it: register must only store it.")
-    expect("tokenize" in registry, f"After registering `tokenize`, the registry's keys are {sorted(registry)}: "
+    stored = contents(registry)
+    expect("tokenize" in stored, f"After registering `tokenize`, the registry's keys are {sorted(map(str, stored))}: "
            "store the function under fn.__name__.")
-    expect(registry["tokenize"] is tokenize, "registry['tokenize'] is not the registered function itself.")
+    expect(stored["tokenize"] is tokenize, "registry['tokenize'] is not the registered function itself.")
 
     def lemmatize(text):
         return text
 
     call("register(registry)", decorator, lemmatize)
     call("register(other)", call("register", register, other), _scale)
+    registry, other = contents(registry), contents(other)
     expect(set(registry) == {"tokenize", "lemmatize"} and set(other) == {"_scale"},
-           f"Two registries hold {sorted(registry)} and {sorted(other)}, expected ['lemmatize', 'tokenize'] and "
+           f"Two registries hold {sorted(map(str, registry))} and {sorted(map(str, other))}, expected ['lemmatize', 'tokenize'] and "
            "['_scale']: each register(registry) must store into the registry it was given.")
 
 
 # ------------------------------------------------------------------ tensor_op
 
 
-class _scaled_matmul(Operation):
-    """(a @ b) * scale, with a keyword argument, saving its inputs in ctx."""
-
-    @staticmethod
-    def forward(ctx, a, b, scale=1.0):
-        ctx.extend([a, b, scale])
-        return (a @ b) * scale
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        a, b, scale = ctx
-        return grad_output @ b.T * scale, a.T @ grad_output * scale
-
-
-class _cube(Operation):
-    """Elementwise x**3: backward needs the saved input."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.append(x)
-        return x**3
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        x = ctx[-1]  # as edugrad's relu reads it: a shared ctx would hand it another call's input
-        return [3 * x**2 * grad_output]
+# The operations live in a module that the student's process can import too (see judge.py).
+_scaled_matmul, _cube = ScaledMatmul, Cube
 
 
 def _make(tensor_op, op):

@@ -76,8 +76,11 @@ def _apply(op, fn, tensors, kwargs):
 
 def _backward_failure(op, error):
     """A sentence for an exception raised while running a node's backward."""
-    frames = traceback.extract_tb(error.__traceback__)
-    in_tensor_op = bool(frames) and frames[-1].filename.replace("\\", "/").endswith("edugrad/tensor.py")
+    if hasattr(error, "in_tensor_op"):  # raised in the student's process (judge.py)
+        in_tensor_op = error.in_tensor_op
+    else:
+        frames = traceback.extract_tb(error.__traceback__)
+        in_tensor_op = bool(frames) and frames[-1].filename.replace("\\", "/").endswith("edugrad/tensor.py")
     if in_tensor_op and isinstance(error, IndexError):
         return (f"{op}'s backward returned fewer gradients than {op} has inputs: backward must return a list with "
                 "one gradient per input, in the order of the inputs.")

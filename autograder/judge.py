@@ -1,0 +1,357 @@
+"""The trusted half of grading: run the hidden checks here, against the student's code over there.
+
+A submission's code runs in another process (``probe.py``, in a sandbox; see
+``sandbox.py``). The hidden checks of ``autograder/checks/`` run in this
+process, unchanged: each receives, in place of a student's function, a
+:class:`Remote` that forwards the call across a pipe and returns plain data.
+The checks choose the inputs, compute the oracle and decide; nothing the
+student's process does reaches this process except plain data
+(``wire.decode``), so it cannot redefine a comparison or an assertion.
+
+Objects that are not plain data stay where they were made and cross as
+references: a function of the judge that a student's function calls back
+(``numerical_gradient(f, x)``), a wrapper that ``count_calls`` returns, an
+edugrad Tensor. A student's Tensor arrives as a Tensor of this process whose
+``_backward`` asks the student's process to run its own ``_backward`` and
+reports what reached each parent, so edugrad's ``Tensor.backward()`` runs
+here over a graph whose nodes compute over there.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from autograder import wire
+
+HERE = Path(__file__).resolve().parent
+
+
+class StudentGone(Exception):
+    """The student's process stopped answering: it timed out, crashed or broke the protocol."""
+
+
+@dataclass
+class Verdict:
+    """The judge's decision on one test cell."""
+
+    passed: bool
+    message: str
+
+
+class Student:
+    """The connection to one running student process."""
+
+    def __init__(self, process: subprocess.Popen, read_fd: int, write_fd: int, call_timeout: float):
+        self.process, self.read_fd, self.write_fd = process, read_fd, write_fd
+        self.call_timeout = call_timeout
+        self.exported: dict[int, object] = {}
+        self.export_ids: dict[int, int] = {}
+        self.remotes: dict[int, object] = {}  # the student's id -> our stand-in (Remote or Tensor)
+        self.remote_ids: dict[int, int] = {}
+
+    # ------------------------------------------------------------- messages
+    def request(self, message: dict) -> dict:
+        """Send a request; answer the student's callbacks until its reply arrives."""
+        self._send(message)
+        deadline = time.monotonic() + self.call_timeout
+        while True:
+            reply = self._receive(deadline)
+            if reply.get("do") == "callback":
+                self._send(self._callback(reply))
+                continue
+            return reply
+
+    def _send(self, message: dict) -> None:
+        try:
+            wire.send(self.write_fd, message)
+        except OSError as error:
+            raise StudentGone(f"the notebook's process stopped ({error})") from None
+
+    def _receive(self, deadline: float) -> dict:
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select([self.read_fd], [], [], max(left, 0))
+        if not ready:
+            self.kill()
+            raise StudentGone(f"your code did not return within {self.call_timeout:g} s (an infinite loop?)")
+        try:
+            return wire.receive(self.read_fd)
+        except (wire.WireError, ValueError) as error:
+            self.kill()
+            raise StudentGone(f"the notebook's process stopped or sent something unreadable ({error})") from None
+
+    def _callback(self, message: dict) -> dict:
+        try:
+            target = self.exported[int(message["target"])]
+            args, kwargs = self.decode(message["args"]), self.decode(message["kwargs"])
+            return {"value": self.encode(target(*args, **kwargs))}
+        except Exception as error:  # our function failed on what the student passed
+            return {"raised": {"type": type(error).__name__, "message": str(error)}}
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                wire.send(self.write_fd, {"do": "exit"})
+                self.process.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+        for fd in (self.read_fd, self.write_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    # ----------------------------------------------------------------- data
+    def export(self, value):
+        if id(value) in self.remote_ids:  # the student's own object, handed back
+            return {"ref": self.remote_ids[id(value)], "yours": True}
+        key = self.export_ids.get(id(value))
+        if key is None:
+            key = len(self.exported) + 1
+            self.exported[key] = value
+            self.export_ids[id(value)] = key
+        from edugrad.tensor import Tensor
+
+        if isinstance(value, Tensor):
+            return {"tensor": key, "value": self.encode(np.asarray(value.value))}
+        if isinstance(value, type) and value.__module__ == "autograder.shared_ops":
+            return {"op": value.__name__}
+        # A function of ours crosses with its name and docstring, as a decorator would see them.
+        about = {k: getattr(value, k) for k in ("__name__", "__qualname__", "__doc__", "__module__")
+                 if isinstance(getattr(value, k, None), str)}
+        return {"ref": key, "about": about}
+
+    def encode(self, value):
+        return wire.encode(value, self.export)
+
+    def decode(self, data):
+        return wire.decode(data, self.resolve)
+
+    def resolve(self, tag: dict):
+        if tag.get("yours"):
+            try:
+                return self.exported[int(tag["ref"])]
+            except (KeyError, TypeError, ValueError):
+                raise wire.WireError("a reference to an object the grader never handed out") from None
+        if "tensor" in tag:
+            return self._tensor(tag)
+        if "ref" in tag:
+            key = int(tag["ref"])
+            if key not in self.remotes:
+                self._remember(key, Remote(self, key))
+            return self.remotes[key]
+        raise wire.WireError("an unknown kind of reference")
+
+    def _remember(self, key: int, stand_in) -> None:
+        self.remotes[key] = stand_in
+        self.remote_ids[id(stand_in)] = key
+
+    def _tensor(self, tag: dict):
+        """Our Tensor standing for the student's: same value, grad and parents; backward runs over there."""
+        from edugrad.tensor import Tensor
+
+        key = int(tag["tensor"])
+        if key in self.remotes:
+            return self.remotes[key]
+        value = self.decode(tag["value"])
+        parents = [self.decode(p) for p in wire._items(tag.get("parents", []))]
+        node = Tensor(value, parents)
+        node.grad = self.decode(tag.get("grad"))
+        self._remember(key, node)
+
+        def _backward():
+            unique = list({id(p): p for p in parents}.values())
+            given = [p.grad if type(getattr(p, "grad", None)) is np.ndarray else None for p in unique]
+            reply = self.request({"do": "backward", "target": {"ref": key, "yours": True},
+                                  "grad": self.encode(node.grad), "parent_grads": [self.encode(g) for g in given]})
+            raise_if_raised(reply)
+            reports = wire._items(reply.get("parents"))
+            if len(reports) != len(unique):
+                raise wire.WireError("backward reported a different number of parents")
+            for parent, report in zip(unique, reports):
+                if "value" in report:
+                    parent.grad = self.decode(report["value"])
+                else:
+                    for added in wire._items(report.get("added")):
+                        parent.grad += self.decode(added)
+
+        node._backward = _backward
+        return node
+
+    # -------------------------------------------------------------- actions
+    def lookup(self, name: str):
+        reply = self.request({"do": "lookup", "name": name})
+        if reply.get("missing"):
+            return Missing(name)
+        return self.decode(reply.get("value"))
+
+    def call(self, remote: "Remote", args: tuple, kwargs: dict):
+        sent_args = list(args)
+        reply = self.request({"do": "call", "target": {"ref": remote.key, "yours": True},
+                              "args": self.encode(sent_args), "kwargs": self.encode(kwargs)})
+        raise_if_raised(reply)
+        _write_back(sent_args, self.decode(reply.get("args")))
+        for key, value in wire._items(reply.get("mirrors", [])):
+            tensor = self.exported.get(int(key))
+            value = self.decode(value)
+            if tensor is not None and not (type(value) is type(tensor.value) is np.ndarray
+                                           and np.array_equal(value, tensor.value, equal_nan=True)):
+                tensor.value = value
+        return self.decode(reply.get("value"))
+
+    def getattr(self, remote: "Remote", name: str):
+        reply = self.request({"do": "getattr", "target": {"ref": remote.key, "yours": True}, "name": name})
+        raise_if_raised(reply)
+        return self.decode(reply.get("value"))
+
+    def new_dict(self):
+        return self.decode(self.request({"do": "new_dict"}).get("value"))
+
+    def contents(self, remote: "Remote") -> dict:
+        reply = self.request({"do": "contents", "target": {"ref": remote.key, "yours": True}})
+        raise_if_raised(reply)
+        value = self.decode(reply.get("value"))
+        if type(value) is not dict:
+            raise wire.WireError("a registry's contents are not a dict")
+        return value
+
+
+class Remote:
+    """Stands for an object in the student's process: calling it or reading an attribute asks over there."""
+
+    def __init__(self, student: Student, key: int):
+        self._student, self.key = student, key
+
+    def __call__(self, *args, **kwargs):
+        return self._student.call(self, args, kwargs)
+
+    def __getattr__(self, name: str):
+        # numpy and friends probe objects for __array__ and the like: never forward those.
+        if name.startswith("__") and name not in ("__name__", "__qualname__", "__doc__", "__module__",
+                                                  "__wrapped__"):
+            raise AttributeError(name)
+        if name.startswith("_") and not name.startswith("__"):
+            raise AttributeError(name)
+        return self._student.getattr(self, name)
+
+    def __repr__(self) -> str:
+        return f"<an object of the notebook's (#{self.key})>"
+
+
+class Missing:
+    """A graded name that the notebook never defined: calling it says so."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, *args, **kwargs):
+        raise NameError(f"name '{self.name}' is not defined (did its cell run without an error?)")
+
+
+def raise_if_raised(reply: dict) -> None:
+    """Re-raise, in this process, an exception the student's code raised over there (as data)."""
+    raised = reply.get("raised")
+    if raised is None:
+        return
+    name = str(raised.get("type", "Exception"))
+    kind = getattr(builtins, name, None)
+    if not (isinstance(kind, type) and issubclass(kind, Exception)) or kind is StopIteration:
+        kind = RuntimeError
+    error = kind(str(raised.get("message", "")))
+    if kind is RuntimeError and name != "RuntimeError":
+        error = RuntimeError(f"{name}: {raised.get('message', '')}")
+    error.student_line = str(raised.get("line", ""))
+    error.in_tensor_op = bool(raised.get("in_tensor_op"))
+    error.remote_type = name
+    raise error
+
+
+def _write_back(sent, after) -> None:
+    """Make the judge's arguments show what the student's code did to its copies of them (in place)."""
+    if type(sent) is np.ndarray and type(after) is np.ndarray:
+        if sent.shape == after.shape and sent.flags.writeable:
+            np.copyto(sent, after, casting="unsafe")
+    elif type(sent) is list and type(after) is list:
+        if len(sent) == len(after):
+            for k, (s, a) in enumerate(zip(sent, after)):
+                if type(s) in (np.ndarray, list, tuple, dict):
+                    _write_back(s, a)
+                elif type(s) is not type(a) or s != a:
+                    sent[k] = a
+        else:
+            sent[:] = after
+    elif type(sent) is tuple and type(after) is tuple and len(sent) == len(after):
+        for s, a in zip(sent, after):
+            _write_back(s, a)
+    elif type(sent) is dict and type(after) is dict:
+        sent.clear()
+        sent.update(after)
+
+
+# --------------------------------------------------------------- one submission
+
+
+def start(cells: list[dict], workdir: Path, sandbox, call_timeout: float, memory_mb: int) -> tuple[Student, list[dict]]:
+    """Start the student's process on these cells; returns the connection and the cells that raised."""
+    import shutil
+
+    stage = workdir / "probe"
+    stage.mkdir(parents=True, exist_ok=True)
+    shutil.copy(HERE / "probe.py", stage / "probe.py")
+    shutil.copy(HERE / "wire.py", stage / "wire.py")
+    shutil.copy(HERE / "shared_ops.py", stage / "shared_ops.py")
+    (stage / "cells.json").write_text(json.dumps(cells))
+    to_student_r, to_student_w = os.pipe()
+    from_student_r, from_student_w = os.pipe()
+    argv = [sys.executable, "-I", str(stage / "probe.py"), str(stage / "cells.json"),
+            str(to_student_r), str(from_student_w)]
+    command, preexec = sandbox.wrap(argv, readable=[stage], writable=[], memory_mb=memory_mb, allow_torch=False)
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
+           **{k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_") or k == "LANG"}}
+    process = subprocess.Popen(command, pass_fds=(to_student_r, from_student_w), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=(workdir / "probe.log").open("w"),
+                               preexec_fn=preexec, env=env, cwd=str(stage), start_new_session=True)
+    os.close(to_student_r)
+    os.close(from_student_w)
+    student = Student(process, from_student_r, to_student_w, call_timeout)
+    deadline = time.monotonic() + max(60.0, call_timeout * 3)
+    ready = student._receive(deadline)
+    if not ready.get("ready"):
+        student.kill()
+        raise StudentGone("the notebook's process did not start")
+    return student, [e for e in wire._items(ready.get("errors", [])) if type(e) is dict]
+
+
+def run_check(student: Student, module, check_name: str, arg_names: list[str]) -> Verdict:
+    """One hidden check against the student's functions; always a verdict."""
+    from autograder.checks.compare import CheckFailure
+
+    check = getattr(module, check_name)
+    try:
+        args = [student.lookup(name) for name in arg_names]
+        check(*args)
+    except CheckFailure as failure:
+        return Verdict(False, str(failure))
+    except StudentGone as gone:
+        return Verdict(False, f"{check_name.removeprefix('check_').replace('_', ' ')}: {gone}.")
+    except wire.WireError as error:
+        return Verdict(False, f"The grader could not read what your code returned ({error}).")
+    except Exception as error:  # a value the check did not expect: fail it, say what
+        return Verdict(False, f"Your answer made the check fail unexpectedly: {type(error).__name__}: {error}")
+    return Verdict(True, f"{check_name}: passed")
