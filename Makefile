@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 MATHJAX_VERSION := 3.2.2
 
-.PHONY: book student site test fast-test venv serve clean bench
+.PHONY: book student site test fast-test venv serve clean bench rebuild-times
 
 book: site
 
@@ -28,12 +28,20 @@ _build/vendor/static/mathjax/tex-chtml.js:
 	rm -rf _build/vendor/static/mathjax
 	cp -r _build/vendor/node_modules/mathjax/es5 _build/vendor/static/mathjax
 
-# Student versions of every exercise (nbgrader generate_assignment).
-student: $(STAMP)
-	$(PY) -m autograder release --out _build/student
+# Student versions of every exercise (nbgrader generate_assignment), made again only when an exercise or the
+# autograder changes: rewriting them would make every chapter that links one be read again.
+STUDENT_SOURCES := $(shell find exercises autograder -type f -not -path '*/__pycache__/*' 2>/dev/null)
+student: _build/student/.released
 
+_build/student/.released: $(STAMP) $(STUDENT_SOURCES)
+	$(PY) -m autograder release --out _build/student
+	touch $@
+
+# Chapters run through the execution cache (_build/.jupyter_cache): a rebuild executes only what changed.
+# Sphinx reports a page's warnings only when it reads the page, so after a failed build the saved environment
+# (_build/.doctrees) goes: the next build reads every page again (outputs from the cache) and fails again.
 site: student _build/vendor/static/mathjax/tex-chtml.js
-	$(VENV)/bin/jupyter-book build . --builder html -W --keep-going
+	$(VENV)/bin/jupyter-book build . --builder html -W --keep-going || { rm -rf _build/.doctrees; exit 1; }
 
 test: student _build/vendor/static/mathjax/tex-chtml.js
 	$(PY) -m pytest
@@ -50,3 +58,7 @@ clean:
 # Grading throughput on this machine (prints figures; asserts nothing about speed).
 bench: student
 	$(PY) -m tests.benchmark
+
+# Book build times in a temporary copy: clean, unchanged, one chapter touched, one chapter edited (prints figures).
+rebuild-times: student _build/vendor/static/mathjax/tex-chtml.js
+	$(PY) -m tests.rebuild_times
