@@ -306,15 +306,33 @@ def _write_back(sent, after) -> None:
 # --------------------------------------------------------------- one submission
 
 
-def start(cells: list[dict], workdir: Path, sandbox, call_timeout: float, memory_mb: int) -> tuple[Student, list[dict]]:
-    """Start the student's process on these cells; returns the connection and the cells that raised."""
+def start(cells: list[dict], workdir: Path, sandbox, call_timeout: float, memory_mb: int,
+          cell_timeout: float = 60) -> tuple[Student, list[dict]]:
+    """Start the student's process on these cells; returns the connection and the cells that raised.
+
+    A cell that runs longer than ``cell_timeout`` or kills the process is left
+    out and the process started again (at most three times); it is reported
+    among the cells that raised.
+    """
+    skipped: list[dict] = []
+    while True:
+        student, errors, stuck = _start_once(cells, workdir, sandbox, call_timeout, memory_mb, cell_timeout)
+        if stuck is None:
+            return student, skipped + errors
+        if len(skipped) == 3:
+            raise StudentGone("cells of the notebook kept hanging or crashing")
+        what = "ran too long" if stuck[1] == "timeout" else "stopped Python"
+        skipped.append({"id": stuck[0], "type": "Skipped", "message": f"this cell {what}, so it was left out"})
+        cells = [c for c in cells if c["id"] != stuck[0]]
+
+
+def _start_once(cells, workdir, sandbox, call_timeout, memory_mb, cell_timeout):
     import shutil
 
     stage = workdir / "probe"
     stage.mkdir(parents=True, exist_ok=True)
-    shutil.copy(HERE / "probe.py", stage / "probe.py")
-    shutil.copy(HERE / "wire.py", stage / "wire.py")
-    shutil.copy(HERE / "shared_ops.py", stage / "shared_ops.py")
+    for name in ("probe.py", "wire.py", "shared_ops.py"):
+        shutil.copy(HERE / name, stage / name)
     (stage / "cells.json").write_text(json.dumps(cells))
     to_student_r, to_student_w = os.pipe()
     from_student_r, from_student_w = os.pipe()
@@ -330,12 +348,22 @@ def start(cells: list[dict], workdir: Path, sandbox, call_timeout: float, memory
     os.close(to_student_r)
     os.close(from_student_w)
     student = Student(process, from_student_r, to_student_w, call_timeout)
-    deadline = time.monotonic() + max(60.0, call_timeout * 3)
-    ready = student._receive(deadline)
-    if not ready.get("ready"):
-        student.kill()
-        raise StudentGone("the notebook's process did not start")
-    return student, [e for e in wire._items(ready.get("errors", [])) if type(e) is dict]
+    running = None
+    while True:
+        try:
+            message = student._receive(time.monotonic() + (cell_timeout if running else 60))
+        except StudentGone:
+            student.close()
+            if running is None:
+                raise StudentGone("the notebook's process did not start") from None
+            return None, [], (running, "timeout" if process.returncode in (-9, None) else "crashed")
+        if "running" in message:
+            running = str(message["running"])
+        elif message.get("ready"):
+            return student, [e for e in wire._items(message.get("errors", [])) if type(e) is dict], None
+        else:
+            student.close()
+            raise StudentGone("the notebook's process sent something unexpected")
 
 
 def run_check(student: Student, module, check_name: str, arg_names: list[str]) -> Verdict:

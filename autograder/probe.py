@@ -225,6 +225,7 @@ class StudentSide:
         transform = TransformerManager().transform_cell
         errors = []
         for cell in cells:
+            wire.send(self.write_fd, {"running": cell["id"]})  # so the judge can tell which cell hangs
             filename = f"<cell {cell['id']}>"
             try:
                 source = transform(cell["source"])

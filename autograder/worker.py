@@ -230,10 +230,11 @@ def grading_cells(notebook, release) -> list[dict]:
 
 
 def judge_tests(job: dict, notebook, release, tests: list[dict]) -> str:
-    """Decide every test in the trusted process (judge.py); a test passes only if the judge says so.
+    """Decide every test in the trusted process (judge.py): a test earns its points if and only if the judge says so.
 
-    A test cell that failed in the student's kernel (its visible asserts) stays
-    failed. Returns a note for the submission's message (cells that raised).
+    The visible asserts that ran in the student's kernel are shown in the
+    feedback but decide nothing. Returns a note for the submission's message
+    (cells of the student's that raised or were skipped).
     """
     import importlib
 
@@ -255,14 +256,16 @@ def judge_tests(job: dict, notebook, release, tests: list[dict]) -> str:
                 if student is None or student.process.poll() is not None:
                     if student is not None:
                         student.close()
-                    student, errors = judge.start(cells, workdir, sandbox, job["call_timeout"], job["memory_mb"])
+                    student, errors = judge.start(cells, workdir, sandbox, job["call_timeout"], job["memory_mb"],
+                                                  job["cell_timeout"])
                 module = importlib.import_module(f"autograder.checks.{hidden.module}")
                 verdict = judge.run_check(student, module, hidden.check, list(hidden.args))
             except judge.StudentGone as gone:
                 verdict = judge.Verdict(False, f"The hidden tests could not run your code: {gone}.")
             test["verdict"] = verdict.message
-            if not verdict.passed:
-                test["score"], test["status"] = 0.0, "failed"
+            # The judge's verdict alone: what the student's kernel reported proves nothing by itself.
+            test["score"] = test["max_score"] if verdict.passed else 0.0
+            test["status"] = "passed" if verdict.passed else "failed"
     finally:
         if student is not None:
             student.close()
@@ -311,8 +314,7 @@ def summary_markdown(tests: list[dict]) -> str:
     else:
         lines += ["| test | points | why it failed |", "|---|---|---|"]
         for t in failed:
-            reason = t["verdict"] if "passed" not in t["verdict"] else (t["output"] or "a visible assert failed")
-            reason = reason.replace("|", "\\|").replace("\n", " ")
+            reason = t["verdict"].replace("|", "\\|").replace("\n", " ")
             lines.append(f"| {t['name']} | {t['score']:g} / {t['max_score']:g} | {reason} |")
     lines += ["", "The details of each test follow below, under its cell."]
     return "\n".join(lines)

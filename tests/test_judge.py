@@ -1,0 +1,114 @@
+"""The trusted judge: verdicts computed here from plain data, the student's code run over there.
+
+Every exercise through the judge (autograder/judge.py) with its answers in a
+sandboxed probe process: the reference earns every test, blank answers none,
+each typical mistake loses its tests with the mistake named (the same
+mutants as tests/test_exercise_logic.py). Then the pieces: the wire format
+refuses what is not plain data, the sandbox hides the reference, and the
+static flags stay quiet on honest answers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder import flags, sandbox, wire
+from autograder.course import REPO, exercise_names, hidden_checks
+from tests.judged import judge_exercise
+from tests.mutants import MUTANTS
+from tests.notebooks import reference_answers, source_notebook, submission
+
+EXERCISES = exercise_names()
+CASES = [(exercise, mutant) for exercise in EXERCISES for mutant in MUTANTS.get(exercise, [])]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_test_cell_has_a_hidden_check(exercise):
+    graded = [c.metadata["nbgrader"]["grade_id"] for c in source_notebook(exercise).cells
+              if c.metadata.get("nbgrader", {}).get("grade")]
+    assert graded and set(hidden_checks(exercise)) == set(graded)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_reference_earns_every_test(exercise):
+    verdicts = judge_exercise(exercise, reference_answers(exercise))
+    assert verdicts and all(v.passed for v in verdicts.values()), {k: v.message for k, v in verdicts.items()}
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_blank_answers_earn_nothing(exercise):
+    blank = {cell: "# YOUR CODE HERE\nraise NotImplementedError()" for cell in reference_answers(exercise)}
+    verdicts = judge_exercise(exercise, blank)
+    assert verdicts and not any(v.passed for v in verdicts.values())
+
+
+@pytest.mark.parametrize("exercise,mutant", CASES, ids=[f"{e}-{m.name}" for e, m in CASES])
+def test_mistake_loses_points_and_is_named_by_the_judge(exercise, mutant):
+    verdicts = judge_exercise(exercise, mutant.answers(exercise))
+    for test, phrase in mutant.fails.items():
+        assert not verdicts[test].passed, f"{mutant.name} passes {test}"
+        assert phrase in verdicts[test].message, f"{test} does not name the mistake; it says: {verdicts[test].message}"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_honest_answers_raise_no_flags(exercise, release):
+    import nbformat
+
+    student_version = nbformat.read(release / exercise / f"{exercise}.ipynb", as_version=4)
+    assert flags.scan(submission(student_version, reference_answers(exercise))) == []
+    for mutant in MUTANTS.get(exercise, []):
+        assert flags.scan(submission(student_version, mutant.answers(exercise))) == [], mutant.name
+
+
+# ------------------------------------------------------------------ the pieces
+
+
+def test_wire_round_trips_plain_data():
+    value = {"a": [np.arange(6.0).reshape(2, 3), (1, 2.5, None, True, "x")], "b": np.float64(3.0),
+             "c": np.zeros((0, 4), dtype=np.int64)}
+    back = wire.decode(wire.encode(value, lambda obj: pytest.fail(f"exported {obj!r}")), lambda tag: None)
+    assert back.keys() == value.keys()
+    assert np.array_equal(back["a"][0], value["a"][0]) and back["a"][1] == value["a"][1]
+    assert back["b"].shape == () and back["b"] == 3.0  # a scalar stays 0-d
+    assert back["c"].shape == (0, 4) and back["c"].dtype == np.int64
+
+
+def test_wire_exports_what_is_not_plain_data():
+    class Liar(np.ndarray):
+        def __eq__(self, other):
+            return True
+
+    exported = []
+    encoded = wire.encode([np.zeros(3).view(Liar), np.array([object()]), len],
+                          lambda obj: exported.append(obj) or {"ref": len(exported)})
+    assert len(exported) == 3, "an ndarray subclass, an object array and a function stay behind as references"
+    assert wire.decode(encoded, lambda tag: ("ref", tag["ref"])) == [("ref", 1), ("ref", 2), ("ref", 3)]
+
+
+@pytest.mark.parametrize("bad", [
+    {"nd": {"dtype": "|O", "shape": [1], "data": ""}},          # object arrays never cross
+    {"nd": {"dtype": "<f8", "shape": [3], "data": "AAAA"}},      # data that does not fit the shape
+    {"list": "not a list"},
+    {"dict": [[{"list": []}, 1]]},                               # unhashable key
+    ["a bare JSON list"],
+])
+def test_wire_refuses_malformed_data(bad):
+    with pytest.raises(wire.WireError):
+        wire.decode(bad, lambda tag: pytest.fail("resolved a malformed value"))
+
+
+def test_sandbox_hides_the_reference_and_torch(tmp_path):
+    import subprocess
+    import sys
+
+    box = sandbox.detect(hidden=[REPO])
+    if box.kind != "bwrap":
+        pytest.skip(f"no bubblewrap here ({box.warning}); .ci/run installs it")
+    script = ("import os, importlib.util; print(os.path.exists(%r), importlib.util.find_spec('torch') is not None "
+              "and os.path.exists(os.path.join(os.path.dirname(importlib.util.find_spec('torch').origin or ''), "
+              "'nn')))" % str(REPO / "solutions" / "elman.py"))
+    command, preexec = box.wrap([sys.executable, "-c", script], readable=[], writable=[], memory_mb=2048,
+                                allow_torch=False)
+    done = subprocess.run(command, capture_output=True, text=True, preexec_fn=preexec)
+    assert done.stdout.split() == ["False", "False"], done.stdout + done.stderr
