@@ -123,7 +123,7 @@ def test_exercise_download_is_the_student_version(site, chapter, exercise):
 def test_exercises_page_states_the_points_the_grader_gives(site, chapter, exercise):
     """The points on the exercises page are those in the nbgrader metadata of the notebook it serves."""
     html = page(site, "book/exercises")
-    row = next(r for r in re.findall(r"<tr.*?</tr>", html, flags=re.S) if f">{exercise}<" in r)
+    row = next(r for r in re.findall(r"<tr.*?</tr>", html, flags=re.S) if f'/{exercise}.ipynb"' in r)
     shown = re.search(r'class="exercise-points">([0-9.]+)<', row).group(1)
     notebook = student_notebook_linked(site, "book/exercises", exercise)
     graded = [c.metadata["nbgrader"] for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]

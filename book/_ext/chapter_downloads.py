@@ -100,7 +100,7 @@ def add_header_button(app: Sphinx, pagename: str, templatename: str, context: di
     for button in context.get("header_buttons", []):
         if button.get("label") == "download-buttons":
             button["buttons"].insert(0, {
-                "type": "link", "url": zip_name(pagename), "text": ".zip", "icon": "fas fa-code",
+                "type": "link", "url": zip_name(pagename), "text": ".ipynb (zip)", "icon": "fas fa-code",
                 "tooltip": "Download this chapter as a notebook, with its support code",
                 "label": "download-notebook-button",
             })
