@@ -59,6 +59,7 @@ clean:
 bench: student
 	$(PY) -m tests.benchmark
 
-# Book build times in a temporary copy: clean, unchanged, one chapter touched, one chapter edited (prints figures).
+# Book build times in a temporary copy: clean, unchanged, one chapter touched, one chapter edited (prints figures;
+# ARGS="--chapter book/x.md --allow-warnings" to pass options).
 rebuild-times: student _build/vendor/static/mathjax/tex-chtml.js
-	$(PY) -m tests.rebuild_times
+	$(PY) -m tests.rebuild_times $(ARGS)
