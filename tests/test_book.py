@@ -176,7 +176,7 @@ def test_every_internal_link_resolves(site):
     broken = []
     pages = [html for html in sorted(site.rglob("*.html")) if "_static" not in html.relative_to(site).parts]
     for html in pages:  # (_static/ holds the theme's template macros, not pages)
-        for tag, _, target in LINK.findall(html.read_text()):
+        for _, _, target in LINK.findall(html.read_text()):
             if re.match(r"^([a-z][a-z0-9+.-]*:|//)", target, flags=re.I) or target in ("", "#"):
                 continue  # outside the site (http:, mailto:, javascript:, data:), or nowhere
             path, _, anchor = target.partition("#")
@@ -273,7 +273,8 @@ def test_the_cache_reexecutes_exactly_what_changed(tmp_path):
     that chapter, and only it, execute again, with the new outputs on its page."""
     book = small_book(tmp_path, {"one": "from lib.value import VALUE\nprint('value is', VALUE)",
                                  "two": "print('two is', 1 + 1)"},
-                      lib={"__init__": "", "base": "BASE = 40\n", "value": "from lib.base import BASE\nVALUE = BASE + 1\n"})
+                      lib={"__init__": "", "base": "BASE = 40\n",
+                           "value": "from lib.base import BASE\nVALUE = BASE + 1\n"})
     html = book / "_build" / "html" / "book"
     assert executed(build(book, "-W")) == 2
     assert "value is 41" in (html / "one.html").read_text()

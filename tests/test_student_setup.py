@@ -44,7 +44,8 @@ def pins(path) -> dict[str, str]:
 
 def test_student_pins_equal_ours():
     ours, students = pins(REPO / "requirements.txt"), pins(STUDENT_REQUIREMENTS)
-    differ = {name: (version, ours[name]) for name, version in students.items() if name in ours and ours[name] != version}
+    differ = {name: (version, ours[name]) for name, version in students.items()
+              if name in ours and ours[name] != version}
     assert not differ, f"student pin differs from requirements.txt (student, ours): {differ}"
 
 
