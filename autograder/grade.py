@@ -1,43 +1,57 @@
-"""``python -m autograder grade``: grade a folder of submissions in parallel.
+"""``python -m autograder grade``: grade a folder of submissions in parallel, into one gradebook.
 
 Layout in: ``SUBMITTED/<student>/<exercise>/<exercise>.ipynb``.
-Written to ``OUT``:
+Written to ``OUT`` (an nbgrader course directory, so formgrader and
+``nbgrader export`` work on it):
 
-* ``grades.csv``: one row per (student, exercise) with score, status, message;
-* ``feedback/<student>/<exercise>.html``: nbgrader's feedback page;
+* ``gradebook.db``: every submission's scores, in one nbgrader gradebook
+  (or the database at ``--db``, any SQLAlchemy URL);
+* ``grades.csv`` (one row per submission, with flags) and ``scores.csv``
+  (one row per student, for a learning-management system);
+* ``feedback/<student>/<exercise>.html``: the page to return to the student;
 * ``results/<student>/<exercise>.json``: the result in Gradescope's format;
-* ``work/<student>/<exercise>/``: each submission's private course and log.
+* ``autograded/<student>/<exercise>/``: the graded notebook, for formgrader;
+* ``summary.md`` and ``summary.png``: the batch at a glance (also printed);
+* ``work/<student>/<exercise>/``: each submission's private course, logs and
+  ``result.json``. A result already there for the same notebook is kept, so a
+  batch killed in the middle resumes where it stopped (``--force`` regrades).
 
-Each submission is graded by ``autograder.worker`` in its own process, under a
-wall-clock limit and a memory limit, so a submission that loops forever,
-exhausts memory or kills its kernel costs only its own grade.
+Workers (``autograder.worker --serve``) live for the whole batch, one per
+slot, each under the memory limit; a submission that runs out of time has its
+worker killed and replaced, so it costs only its own grade.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
 import os
+import queue
 import resource
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from autograder import sandbox
-from autograder.course import REPO, CourseError, exercise_names, generate_student_versions, write_grading_sources
+from autograder.course import (COURSE_ID, REPO, CourseError, exercise_names, generate_student_versions,
+                               write_grading_sources)
+from autograder.records import Job, Result, Status, load, save, write_atomically
 
 
 @dataclass
 class Limits:
-    jobs: int = 2
+    jobs: int = os.cpu_count() or 1  # submissions graded at once
     timeout: int = 600  # seconds for one whole submission
     cell_timeout: int = 60  # seconds for one cell
-    memory_mb: int = 4096  # address space of the worker and its kernel
+    memory_mb: int = 4096  # address space of a worker, and of each kernel and probe it starts
     call_timeout: int = 20  # seconds for one call of a student's function by the judge
     sandbox: str = "auto"  # "auto", "bwrap", "uid" or "none" (see sandbox.py)
 
@@ -72,7 +86,7 @@ def find_submissions(submitted: Path, exercises: list[str]) -> tuple[list[tuple[
                               f"Graded {others[0].name}, the only notebook submitted (expected {exercise}.ipynb)."))
             else:
                 present = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
-                missing.append({"student": student.name, "exercise": exercise, "status": "missing",
+                missing.append({"student": student.name, "exercise": exercise,
                                 "message": f"No {exercise}.ipynb in the submission (it holds {present})."})
     return found, missing
 
@@ -80,10 +94,15 @@ def find_submissions(submitted: Path, exercises: list[str]) -> tuple[list[tuple[
 def max_scores(gradebook: Path, exercises: list[str]) -> dict[str, float]:
     from nbgrader.api import Gradebook
 
-    from autograder.course import COURSE_ID
-
     with Gradebook(f"sqlite:///{gradebook}", COURSE_ID) as gb:
         return {name: float(gb.find_assignment(name).max_score) for name in exercises}
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ----------------------------------------------------------------- the workers
 
 
 def _limit_memory(megabytes: int):
@@ -94,7 +113,7 @@ def _limit_memory(megabytes: int):
 
 
 def _kill_tree(pid: int) -> None:
-    """Kill a worker that ran out of time and everything it started (its kernel runs in another session)."""
+    """Kill a worker and everything it started (its kernel runs in another session)."""
     import psutil
 
     try:
@@ -108,85 +127,163 @@ def _kill_tree(pid: int) -> None:
             pass
 
 
-def run_worker(job: dict, limits: Limits) -> dict:
-    """Grade one submission in a subprocess; always returns a result."""
-    workdir = Path(job["workdir"])
-    workdir.mkdir(parents=True, exist_ok=True)
-    job_file = workdir / "job.json"
-    job_file.write_text(json.dumps(job))
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "autograder.worker", str(job_file)],
-        stdout=(workdir / "worker.out").open("w"), stderr=subprocess.STDOUT,
-        preexec_fn=_limit_memory(limits.memory_mb), cwd=str(workdir),
-        env={**os.environ, "PYTHONPATH": str(REPO)},  # the worker's own path; its kernel gets only the checks
-    )
-    try:
-        process.wait(timeout=limits.timeout)
-    except subprocess.TimeoutExpired:
-        _kill_tree(process.pid)
-        process.wait()
-        result = {"status": "timeout", "message": (
-            f"Grading stopped after {limits.timeout} s: the notebook did not finish in time "
-            "(an infinite loop that ignores interruption, or very slow code). It scores 0.")}
-    else:
-        result_file = workdir / "result.json"
-        if result_file.is_file():
-            result = json.loads(result_file.read_text())
+class Worker:
+    """One long-lived ``autograder.worker --serve`` process, fed one job at a time."""
+
+    def __init__(self, limits: Limits, log: Path):
+        self.limits, self.log = limits, log
+        self.process = None
+
+    def _start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "autograder.worker", "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.log.open("a"), text=True, preexec_fn=_limit_memory(self.limits.memory_mb), cwd=str(REPO),
+            env={**os.environ, "PYTHONPATH": str(REPO)})  # the worker's own path; kernels and probes get none
+        if self._wait_line(300) != "ready":
+            self.stop()
+            raise CourseError(f"A grading worker did not start; see {self.log}.")
+
+    def _wait_line(self, seconds: float) -> str | None:
+        ready, _, _ = select.select([self.process.stdout], [], [], seconds)
+        return self.process.stdout.readline().strip() if ready else None
+
+    def grade(self, job: Job) -> Result:
+        if self.process is None or self.process.poll() is not None:
+            self._start()
+        workdir = Path(job.workdir)
+        (workdir / "result.json").unlink(missing_ok=True)
+        self.process.stdin.write(json.dumps(asdict(job)) + "\n")
+        self.process.stdin.flush()
+        started = time.monotonic()
+        line = self._wait_line(self.limits.timeout)
+        result = load(workdir / "result.json") if line == "done" else None
+        if result is not None:
+            return result
+        if line is None:  # out of time: this worker and its kernel go, a fresh one takes the next job
+            self.stop()
+            result = Result.failed(job, Status.TIMEOUT, (
+                f"Grading stopped after {self.limits.timeout} s: the notebook did not finish in time "
+                "(an infinite loop that ignores interruption, or very slow code). It scores 0."))
         else:
-            tail = (workdir / "worker.out").read_text()[-500:]
-            result = {"status": "error", "message": (
-                f"The grading process stopped (exit code {process.returncode}) without a result; "
-                f"perhaps the memory limit of {limits.memory_mb} MB. Last output: {tail}")}
-    result.setdefault("tests", [])
-    result.setdefault("score", 0.0)
-    result.update(student=job["student"], exercise=job["exercise"], max_score=job["max_score"],
-                  seconds=round(time.monotonic() - started, 1))
-    if job.get("note"):
-        result["message"] = f"{job['note']} {result['message']}"
-    return result
+            self.stop()
+            result = Result.failed(job, Status.ERROR, (
+                f"The grading process stopped without a result; perhaps the memory limit of "
+                f"{self.limits.memory_mb} MB. See {self.log}."))
+        result.seconds = round(time.monotonic() - started, 1)
+        save(result, workdir / "result.json")
+        return result
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _kill_tree(self.process.pid)
+            self.process.wait()
+            self.process = None
 
 
-def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = None) -> int:
+def run_jobs(jobs: list[Job], limits: Limits, out: Path, progress) -> list[Result]:
+    """Grade every job on ``limits.jobs`` long-lived workers; results in the order of ``jobs``."""
+    todo: queue.Queue = queue.Queue()
+    for index, job in enumerate(jobs):
+        todo.put((index, job))
+    results: list[Result | None] = [None] * len(jobs)
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+
+    def slot(number: int) -> None:
+        worker = Worker(limits, out / "logs" / f"worker-{number}.log")
+        try:
+            while True:
+                try:
+                    index, job = todo.get_nowait()
+                except queue.Empty:
+                    return
+                results[index] = worker.grade(job)
+                progress(results[index])
+        finally:
+            worker.stop()
+
+    threads = [threading.Thread(target=slot, args=(n,), daemon=True) for n in range(min(limits.jobs, len(jobs)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [r for r in results if r is not None]
+
+
+# ---------------------------------------------------------------------- a batch
+
+
+def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = None, force: bool = False,
+         db_url: str | None = None) -> int:
     exercises = only or exercise_names()
     unknown = sorted(set(exercises) - set(exercise_names()))
     if unknown:
         raise CourseError(f"Unknown exercise(s) {', '.join(unknown)}; the exercises are {', '.join(exercise_names())}.")
     submissions, missing = find_submissions(submitted, exercises)
+    out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rnn-grade-") as tmp:
-        tmp = Path(tmp)
-        generate_student_versions(tmp, exercises, source=write_grading_sources(tmp / "source", exercises))
-        maxima = max_scores(tmp / "gradebook.db", exercises)
-        box = sandbox.detect(hidden=[REPO, out, submitted, tmp], prefer=limits.sandbox)
+        batch = Path(tmp)
+        generate_student_versions(batch, exercises, source=write_grading_sources(batch / "source", exercises))
+        maxima = max_scores(batch / "gradebook.db", exercises)
+        box = sandbox.detect(hidden=[REPO, out, submitted, batch], prefer=limits.sandbox)
         if box.warning:
             print(box.warning, file=sys.stderr)
-        jobs = [{"student": s, "exercise": e, "notebook": str(nb.resolve()), "gradebook": str(tmp / "gradebook.db"),
-                 "release": str(tmp / "release" / e / f"{e}.ipynb"), "sandbox": box.kind,
-                 "hidden": [str(p) for p in box.hidden], "call_timeout": limits.call_timeout,
-                 "workdir": str((out / "work" / s / e).resolve()),
-                 "cell_timeout": limits.cell_timeout, "memory_mb": limits.memory_mb, "max_score": maxima[e], "note": note}
-                for s, e, nb, note in submissions]
-        print(f"grading {len(jobs)} submission(s) with {limits.jobs} worker(s)", flush=True)
-        with ThreadPoolExecutor(max_workers=limits.jobs) as pool:
-            results = []
-            for result in pool.map(lambda job: run_worker(job, limits), jobs):
-                print(f"  {result['student']}/{result['exercise']}: {result['score']:g}/{result['max_score']:g} "
-                      f"({result['status']}, {result['seconds']} s)", flush=True)
-                results.append(result)
-    for result, (_, _, notebook, _) in zip(results, submissions):
-        result["flags"] = scan_flags(notebook)
-    for row in missing:
-        results.append({**row, "score": 0.0, "max_score": maxima[row["exercise"]], "tests": [], "seconds": 0.0})
-    write_outputs(out, results)
-    flagged = [r for r in results if r.get("flags")]
-    for r in flagged:
-        print(f"flagged: {r['student']}/{r['exercise']}: {'; '.join(r['flags'])}")
-    graded = sum(r["status"] == "graded" for r in results)
-    print(f"{len(results)} submission(s): {graded} graded, {len(results) - graded} with problems "
-          f"(see the status column) in {time.monotonic() - started:.0f} s. Grades: {out / 'grades.csv'}")
+        jobs, kept = [], []
+        for student, exercise, notebook, note in submissions:
+            job = Job(student, exercise, str(notebook.resolve()), str(out / "work" / student / exercise), str(batch),
+                      maxima[exercise], digest(notebook), box.kind, [str(p) for p in box.hidden],
+                      limits.cell_timeout, limits.call_timeout, limits.memory_mb, note)
+            done = None if force else load(Path(job.workdir) / "result.json")
+            if done is not None and done.digest == job.digest and done.status != Status.ERROR:
+                kept.append(done)
+            else:
+                jobs.append(job)
+        print(f"grading {len(jobs)} submission(s) with {limits.jobs} worker(s)"
+              + (f"; {len(kept)} already graded (--force regrades them)" if kept else ""), flush=True)
+        with _progress(len(jobs)) as bar:
+            results = kept + run_jobs(jobs, limits, out, bar)
+        for result in results:
+            result.flags = scan_flags(next(Path(j) for s, e, j, _ in submissions
+                                           if (s, e) == (result.student, result.exercise)))
+        for row in missing:
+            results.append(Result(row["student"], row["exercise"], 0.0, maxima[row["exercise"]], Status.MISSING,
+                                  row["message"]))
+        write_outputs(out, results)
+        merge_gradebook(out, batch, results, db_url)
+    from autograder import summary
+
+    print(summary.report(out, results))
+    print(f"{len(results)} submission(s) in {time.monotonic() - started:.0f} s. Grades: {out / 'grades.csv'}; "
+          f"gradebook: {db_url or out / 'gradebook.db'}")
     return 0
+
+
+class _progress:
+    """A progress bar (tqdm) on the terminal, or one line per submission when output is not a terminal."""
+
+    def __init__(self, total: int):
+        self.total, self.lock, self.bar = total, threading.Lock(), None
+
+    def __enter__(self):
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.total, unit="submission", file=sys.stderr)
+        return self
+
+    def __call__(self, result: Result) -> None:
+        with self.lock:
+            if self.bar is not None:
+                self.bar.update(1)
+                self.bar.set_postfix_str(f"{result.student}/{result.exercise} {result.score:g}/{result.max_score:g}")
+            else:
+                print(f"  {result.student}/{result.exercise}: {result.score:g}/{result.max_score:g} "
+                      f"({result.status.value}, {result.seconds} s)", flush=True)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
 
 
 def scan_flags(notebook: Path) -> list[str]:
@@ -201,51 +298,129 @@ def scan_flags(notebook: Path) -> list[str]:
         return []
 
 
-def write_outputs(out: Path, results: list[dict]) -> None:
-    results.sort(key=lambda r: (r["student"], r["exercise"]))
-    with (out / "grades.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "exercise", "score", "max_score", "status", "flags", "message"])
-        for r in results:
-            writer.writerow([r["student"], r["exercise"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"],
-                             "; ".join(r.get("flags", [])), r["message"]])
+# ---------------------------------------------------------------------- outputs
+
+
+def write_outputs(out: Path, results: list[Result]) -> None:
+    results.sort(key=lambda r: (r.student, r.exercise))
+    table = io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(["student", "exercise", "score", "max_score", "status", "flags", "message"])
+    for r in results:
+        writer.writerow([r.student, r.exercise, f"{r.score:g}", f"{r.max_score:g}", r.status.value,
+                         "; ".join(r.flags), r.message])
+    write_atomically(out / "grades.csv", table.getvalue())
     write_score_table(out / "scores.csv", results)
     for r in results:
-        student, exercise = r["student"], r["exercise"]
-        gradescope = {"score": r["score"], "output": r["message"], "tests": [
-            {"name": t["name"], "score": t["score"], "max_score": t["max_score"], "status": t["status"],
-             "output": t["output"]} for t in r["tests"]]}
-        target = out / "results" / student / f"{exercise}.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(gradescope, indent=2))
-        feedback = out / "work" / student / exercise / "feedback.html"
-        page = out / "feedback" / student / f"{exercise}.html"
-        page.parent.mkdir(parents=True, exist_ok=True)
-        if feedback.is_file():
-            shutil.copy(feedback, page)
+        write_atomically(out / "results" / r.student / f"{r.exercise}.json", json.dumps(r.gradescope(), indent=2))
+        work = out / "work" / r.student / r.exercise
+        page = out / "feedback" / r.student / f"{r.exercise}.html"
+        if (work / "feedback.html").is_file():
+            write_atomically(page, offline_math(( work / "feedback.html").read_text(), depth=2))
         else:  # no notebook feedback could be made: say why on a page of our own
-            page.write_text(_problem_page(r))
+            write_atomically(page, _problem_page(r))
+        graded = work / "course" / "autograded" / r.student / r.exercise
+        if graded.is_dir():
+            target = out / "autograded" / r.student / r.exercise
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(graded, target)
+    vendored = REPO / "_build" / "vendor" / "static" / "mathjax"
+    if vendored.is_dir() and not (out / "feedback" / "mathjax").is_dir():
+        shutil.copytree(vendored, out / "feedback" / "mathjax")
 
 
-def write_score_table(path: Path, results: list[dict]) -> None:
+def offline_math(html: str, depth: int) -> str:
+    """nbgrader's feedback page with its MathJax from a CDN replaced by the vendored copy beside it.
+
+    ``depth`` is how many folders below ``feedback/`` the page sits.
+    """
+    import re
+
+    local = "../" * (depth - 1) + "mathjax/tex-chtml.js"
+    config = ("<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], processEscapes: true}, "
+              "options: {ignoreHtmlClass: 'tex2jax_ignore'}};</script>")
+    html = re.sub(r"<script[^>]*src=\"https?://[^\"]*mathjax[^\"]*\"[^>]*>\s*</script>", "", html, flags=re.I)
+    html = re.sub(r"<script type=\"text/x-mathjax-config\">.*?</script>", "", html, flags=re.S)
+    return html.replace("</head>", f"{config}<script defer src=\"{local}\"></script></head>", 1)
+
+
+def write_score_table(path: Path, results: list[Result]) -> None:
     """One row per student, one column per exercise, and the total: for a learning-management system."""
-    exercises = sorted({r["exercise"] for r in results})
-    scores = {}
+    exercises = sorted({r.exercise for r in results})
+    scores: dict[str, dict[str, float]] = {}
     for r in results:
-        scores.setdefault(r["student"], {})[r["exercise"]] = r["score"]
-    maxima = {r["exercise"]: r["max_score"] for r in results}
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", *(f"{e} ({maxima[e]:g})" for e in exercises), f"total ({sum(maxima.values()):g})"])
-        for student in sorted(scores):
-            row = scores[student]
-            writer.writerow([student, *(f"{row[e]:g}" if e in row else "" for e in exercises),
-                             f"{sum(row.values()):g}"])
+        scores.setdefault(r.student, {})[r.exercise] = r.score
+    maxima = {r.exercise: r.max_score for r in results}
+    table = io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(["student", *(f"{e} ({maxima[e]:g})" for e in exercises), f"total ({sum(maxima.values()):g})"])
+    for student in sorted(scores):
+        row = scores[student]
+        writer.writerow([student, *(f"{row[e]:g}" if e in row else "" for e in exercises), f"{sum(row.values()):g}"])
+    write_atomically(path, table.getvalue())
 
 
-def _problem_page(r: dict) -> str:
+def merge_gradebook(out: Path, batch: Path, results: list[Result], db_url: str | None) -> None:
+    """Every result into one nbgrader gradebook: the assignments, the students, each test's score.
+
+    Updating in place (never adding twice), so a rerun leaves one row per
+    submission; what an instructor changed by hand (manual scores, extra
+    credit) stays.
+    """
+    import warnings
+
+    from nbgrader.api import Gradebook, MissingEntry
+
+    warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy's autoflush notes about nbgrader's own models
+    url = db_url or f"sqlite:///{out / 'gradebook.db'}"
+    if db_url is None and not (out / "gradebook.db").exists():
+        shutil.copy(batch / "gradebook.db", out / "gradebook.db")
+    with Gradebook(f"sqlite:///{batch / 'gradebook.db'}", COURSE_ID) as source, Gradebook(url, COURSE_ID) as gradebook:
+        for assignment in source.assignments:
+            try:
+                gradebook.find_assignment(assignment.name)
+            except MissingEntry:
+                _copy_assignment(source, gradebook, assignment.name)
+        for r in results:
+            gradebook.update_or_create_student(r.student)
+            try:
+                submission = gradebook.find_submission(r.exercise, r.student)
+            except MissingEntry:
+                submission = gradebook.add_submission(r.exercise, r.student)
+            scores = {t.name: t.score for t in r.tests}
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    if grade.cell_type == "code" and grade.name in scores:
+                        grade.auto_score = scores[grade.name]
+                    elif grade.cell_type == "code":
+                        grade.auto_score = 0.0  # not graded (invalid, missing, timeout): nothing earned
+        gradebook.db.commit()
+    config = (f"c = get_config()  # noqa: F821\n# Written by `python -m autograder grade`: run nbgrader here "
+              f"(formgrader, export) on this batch.\nc.CourseDirectory.course_id = {COURSE_ID!r}\n"
+              f"c.CourseDirectory.root = {str(out)!r}\nc.CourseDirectory.source_directory = "
+              f"{str(REPO / 'exercises')!r}\nc.CourseDirectory.db_url = {url!r}\n")
+    write_atomically(out / "nbgrader_config.py", config)
+
+
+def _copy_assignment(source, gradebook, name: str) -> None:
+    """An assignment, its notebooks and its cells, from one gradebook into another."""
+    assignment = source.find_assignment(name)
+    gradebook.update_or_create_assignment(name)
+    for notebook in assignment.notebooks:
+        gradebook.update_or_create_notebook(notebook.name, name)
+        for cell in notebook.grade_cells:
+            gradebook.update_or_create_grade_cell(cell.name, notebook.name, name, max_score=cell.max_score,
+                                                  cell_type=cell.cell_type)
+        for cell in notebook.solution_cells:
+            gradebook.update_or_create_solution_cell(cell.name, notebook.name, name)
+        for cell in notebook.source_cells:
+            gradebook.update_or_create_source_cell(cell.name, notebook.name, name, cell_type=cell.cell_type,
+                                                   locked=cell.locked, source=cell.source, checksum=cell.checksum)
+
+
+def _problem_page(r: Result) -> str:
     from html import escape
 
-    return (f"<!doctype html><meta charset='utf-8'><title>{escape(r['exercise'])}: {escape(r['student'])}</title>"
-            f"<h1>{escape(r['exercise'])}: {r['score']:g} / {r['max_score']:g}</h1>"
-            f"<p><strong>{escape(r['status'])}</strong>: {escape(r['message'])}</p>")
+    return (f"<!doctype html><meta charset='utf-8'><title>{escape(r.exercise)}: {escape(r.student)}</title>"
+            f"<h1>{escape(r.exercise)}: {r.score:g} / {r.max_score:g}</h1>"
+            f"<p><strong>{escape(r.status.value)}</strong>: {escape(r.message)}</p>")

@@ -371,15 +371,16 @@ def run_check(student: Student, module, check_name: str, arg_names: list[str]) -
     from autograder.checks.compare import CheckFailure
 
     check = getattr(module, check_name)
+    what = (check.__doc__ or check_name).strip().splitlines()[0]
     try:
         args = [student.lookup(name) for name in arg_names]
         check(*args)
     except CheckFailure as failure:
         return Verdict(False, str(failure))
     except StudentGone as gone:
-        return Verdict(False, f"{check_name.removeprefix('check_').replace('_', ' ')}: {gone}.")
+        return Verdict(False, f"{what.rstrip('.')}: {gone}.")
     except wire.WireError as error:
         return Verdict(False, f"The grader could not read what your code returned ({error}).")
     except Exception as error:  # a value the check did not expect: fail it, say what
         return Verdict(False, f"Your answer made the check fail unexpectedly: {type(error).__name__}: {error}")
-    return Verdict(True, f"{check_name}: passed")
+    return Verdict(True, f"passed: {what}")

@@ -21,6 +21,10 @@ import struct
 
 import numpy as np
 
+# Our own references to the builtins we use, taken at import: on the student's side a
+# notebook that rebinds builtins.isinstance (say) must not garble the channel.
+from builtins import dict, float, int, isinstance, len, list, str, tuple, type  # noqa: A004
+
 MAX_FRAME = 256 * 1024 * 1024  # bytes; a larger frame is refused, not read
 NUMERIC = "biuf"  # numpy dtype kinds that cross as arrays
 
@@ -60,14 +64,20 @@ def _read_exactly(fd: int, size: int) -> bytes:
 
 def encode(value, export):
     """``value`` as JSON-ready data; ``export(obj)`` returns the tag for anything that is not plain data."""
-    if value is None or isinstance(value, (bool, str)):
+    # Subclasses of numbers and arrays cross as their plain base values (read with the base
+    # class's own methods), so whatever they override stays behind.
+    if value is None or type(value) in (bool, str, int, float):
         return value
-    if isinstance(value, (int, float)) and type(value) in (int, float, bool):
-        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int) and not isinstance(value, np.generic):
+        return int.__int__(value)
+    if isinstance(value, float) and not isinstance(value, np.generic):
+        return float.__float__(value)
     if isinstance(value, np.generic) and value.dtype.kind in NUMERIC:
         return {"nd": _array(np.asarray(value))}
-    if type(value) is np.ndarray and value.dtype.kind in NUMERIC:
-        return {"nd": _array(value)}
+    if isinstance(value, np.ndarray) and np.ndarray.view(value, np.ndarray).dtype.kind in NUMERIC:
+        return {"nd": _array(np.ndarray.view(value, np.ndarray))}
     if type(value) is list:
         return {"list": [encode(v, export) for v in value]}
     if type(value) is tuple:

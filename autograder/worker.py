@@ -1,11 +1,15 @@
-"""Grade one submission, in a process of its own.
+"""Grade submissions, one after another, in a long-lived process.
 
-``python -m autograder.worker JOB.json`` is started by ``grade`` for every
-(student, exercise) pair, with a time and memory limit around it. It runs
-nbgrader's autograde and generate_feedback in a private course directory, then
-writes ``result.json`` into the job's folder: the score, a status, a sentence
-for the student, and one entry per test cell. Whatever goes wrong, it writes a
-result rather than crashing, so a bad submission never stops a batch.
+``python -m autograder.worker --serve`` is started by ``grade`` once per
+parallel slot. It imports nbgrader, torch and the checks once, says
+``ready``, then reads one job (a JSON line, see ``records.Job``) at a time
+from its standard input. For each it runs nbgrader's autograde in the
+submission's private course directory (the student's kernel in the sandbox,
+visible tests only), lets the judge decide every test (``judge.py``),
+writes the verdicts into that gradebook and the feedback page, saves
+``result.json`` atomically, and prints ``done``. Whatever goes wrong, it
+saves a result rather than crashing, so a bad submission never stops a batch.
+``python -m autograder.worker JOB.json`` grades one job (for debugging).
 """
 
 from __future__ import annotations
@@ -18,24 +22,68 @@ import sys
 import time
 from pathlib import Path
 
+from autograder.records import Job, Result, Status, TestResult, save
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def main(job_file: str) -> int:
-    job = json.loads(Path(job_file).read_text())
-    workdir = Path(job["workdir"])
-    try:
-        result = grade(job)
-    except Exception as error:  # the grader's own failure: report it, keep the batch going
-        result = failed(job, "error", f"The grader failed on this submission: {type(error).__name__}: {error}")
-    finally:
-        kill_descendants()
-    (workdir / "result.json").write_text(json.dumps(result, indent=2))
+def main(argv: list[str]) -> int:
+    if argv == ["--serve"]:
+        return serve()
+    job = Job(**json.loads(Path(argv[0]).read_text()))
+    save(grade_safely(job), Path(job.workdir) / "result.json")
     return 0
 
 
+def serve() -> int:
+    # Our standard output is the channel to `grade`; whatever else prints (nbgrader, a kernel) goes to the log.
+    channel = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    warm_up()
+    print("ready", file=channel, flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        job = Job(**json.loads(line))
+        save(grade_safely(job), Path(job.workdir) / "result.json")
+        print("done", file=channel, flush=True)
+    return 0
+
+
+def warm_up() -> None:
+    """Import once what every job needs, so that a job costs only its own work."""
+    import importlib
+
+    import nbformat  # noqa: F401
+    from nbgrader.apps import NbGraderAPI  # noqa: F401
+
+    from autograder.course import exercise_names
+
+    for name in exercise_names():
+        try:
+            importlib.import_module(f"autograder.checks.{name}")
+        except ImportError:
+            pass
+
+
+def grade_safely(job: Job) -> Result:
+    started = time.monotonic()
+    Path(job.workdir).mkdir(parents=True, exist_ok=True)
+    try:
+        result = grade(job)
+    except Exception as error:  # the grader's own failure: report it, keep the batch going
+        result = Result.failed(job, Status.ERROR, f"The grader failed on this submission: {type(error).__name__}: {error}")
+    finally:
+        kill_descendants()
+    result.seconds = round(time.monotonic() - started, 1)
+    if job.note:
+        result.message = f"{job.note} {result.message}"
+    return result
+
+
 def kill_descendants() -> None:
-    """Kill every process this worker started and left running (a stuck kernel).
+    """Kill every process this worker started and left running (a stuck kernel, a probe).
 
     Kernels run in sessions of their own, so once this process exits nobody
     could find them: it has to be done here, while they are still our children.
@@ -49,32 +97,29 @@ def kill_descendants() -> None:
             pass
 
 
-def failed(job: dict, status: str, message: str) -> dict:
-    return {"student": job["student"], "exercise": job["exercise"], "score": 0.0,
-            "max_score": job["max_score"], "status": status, "message": message, "tests": []}
-
-
-def grade(job: dict) -> dict:
+def grade(job: Job) -> Result:
     import nbformat
 
     from autograder.course import nbgrader_api, nbgrader_config
 
-    student, exercise = job["student"], job["exercise"]
-    workdir = Path(job["workdir"])
-    submitted = Path(job["notebook"])
+    student, exercise = job.student, job.exercise
+    workdir = Path(job.workdir)
+    submitted = Path(job.notebook)
     try:
         notebook = nbformat.read(submitted, as_version=4)
         nbformat.validate(notebook)
     except Exception as error:
-        return failed(job, "invalid", f"{submitted.name} is not a valid Jupyter notebook, so it could not be graded "
-                      f"({type(error).__name__}: {str(error)[:300]}). Open it in Jupyter, save it, and submit again.")
+        return Result.failed(job, Status.INVALID, f"{submitted.name} is not a valid Jupyter notebook, so it could not "
+                             f"be graded ({type(error).__name__}: {str(error)[:300]}). Open it in Jupyter, save it, "
+                             "and submit again.")
 
     root = workdir / "course"
     shutil.rmtree(root, ignore_errors=True)
     target = root / "submitted" / student / exercise
     target.mkdir(parents=True)
-    shutil.copy(job["gradebook"], root / "gradebook.db")
-    release = nbformat.read(Path(job["release"]), as_version=4)
+    shutil.copy(job.gradebook, root / "gradebook.db")
+    release = nbformat.read(job.release, as_version=4)
+    repaired = repair_structure(notebook, release)
     restored = restore_deleted_cells(notebook, release)
     nbformat.write(notebook, target / f"{exercise}.ipynb")
     timestamp = submitted.parent / "timestamp.txt"
@@ -88,40 +133,39 @@ def grade(job: dict) -> dict:
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
 
-    api = nbgrader_api(nbgrader_config(root, cell_timeout=job["cell_timeout"]))
+    api = nbgrader_api(nbgrader_config(root, cell_timeout=job.cell_timeout, source=Path(job.batch) / "source"))
     started = time.monotonic()
     problem, skipped = autograde(api, notebook, target / f"{exercise}.ipynb", job)
     seconds = {"autograde": round(time.monotonic() - started, 2)}
     if problem:
-        return failed(job, *problem)
+        return Result.failed(job, *problem)
 
     tests = test_results(root, student, exercise)
     started = time.monotonic()
     note = judge_tests(job, notebook, release, tests)
     seconds["judge"] = round(time.monotonic() - started, 2)
     record_verdicts(root, student, exercise, tests)
-    score = sum(t["score"] for t in tests)
-    max_score = sum(t["max_score"] for t in tests)
     started = time.monotonic()
     feedback = api.generate_feedback(exercise, student, force=True)
     seconds["feedback"] = round(time.monotonic() - started, 2)
     html = root / "feedback" / student / exercise / f"{exercise}.html"
     if feedback["success"] and html.is_file():
         shutil.copy(html, workdir / "feedback.html")
-    passed = sum(t["score"] == t["max_score"] for t in tests)
+    passed = sum(t.passed for t in tests)
     message = f"{passed} of {len(tests)} tests passed."
     if skipped:
         message += f" Skipped, so the rest could be graded: {'; '.join(skipped)}."
     if restored:
         message += f" The notebook lacked {len(restored)} read-only cell(s), restored for grading: {', '.join(restored)}."
+    if repaired:
+        message += f" Repaired before grading: {'; '.join(repaired)}."
     if note:
         message += f" {note}"
-    return {"student": student, "exercise": exercise, "score": score, "max_score": max_score,
-            "status": "graded", "message": message, "tests": tests,
-            "timings": seconds}
+    return Result(student, exercise, sum(t.score for t in tests), sum(t.max_score for t in tests), Status.GRADED,
+                  message, tests, digest=job.digest, timings=seconds)
 
 
-def autograde(api, notebook, path: Path, job: dict) -> tuple[tuple[str, str] | None, list[str]]:
+def autograde(api, notebook, path: Path, job: Job) -> tuple[tuple[Status, str] | None, list[str]]:
     """Run nbgrader's autograde on the notebook written at `path`.
 
     When one of the student's own cells kills the kernel or ignores the
@@ -135,22 +179,22 @@ def autograde(api, notebook, path: Path, job: dict) -> tuple[tuple[str, str] | N
 
     skipped = []
     while True:
-        result = api.autograde(job["exercise"], job["student"], force=True, create=True)
+        result = api.autograde(job.exercise, job.student, force=True, create=True)
         log = (result.get("log") or "") + (result.get("error") or "")
-        with (Path(job["workdir"]) / "nbgrader.log").open("a") as handle:
+        with (Path(job.workdir) / "nbgrader.log").open("a") as handle:
             handle.write(log)
         if result["success"]:
             return None, skipped
         status, message = explain_failure(log, job)
-        if status not in ("crashed", "timeout") or len(skipped) == 3:
+        if status not in (Status.CRASHED, Status.TIMEOUT) or len(skipped) == 3:
             return (status, message), skipped
-        index = fatal_cell(notebook, path.parent, job["cell_timeout"])
+        index = fatal_cell(notebook, path.parent, job.cell_timeout)
         cell = notebook.cells[index] if index is not None else None
         name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index + 1}") if cell else ""
         if cell is None or cell.metadata.get("nbgrader", {}).get("locked"):
             where = f" It happened in the read-only cell {name}, which calls your code." if cell else ""
             return (status, message + where), skipped
-        what = "crashed Python" if status == "crashed" else "kept running after it was interrupted"
+        what = "crashed Python" if status == Status.CRASHED else "kept running after it was interrupted"
         skipped.append(f"{name} ({what})")
         cell.source = f'raise RuntimeError("This cell {what} when the grader ran it, so it was skipped.")'
         nbformat.write(notebook, path)
@@ -180,7 +224,7 @@ def fatal_cell(notebook, folder: Path, cell_timeout: int) -> int | None:
     return None
 
 
-def sandbox_kernel(job: dict, folder: Path) -> None:
+def sandbox_kernel(job: Job, folder: Path) -> None:
     """Make nbgrader's kernel ("python3") start inside the sandbox, able to write only `folder`.
 
     A kernel spec of our own, first on JUPYTER_PATH, wraps ipykernel's command
@@ -188,15 +232,15 @@ def sandbox_kernel(job: dict, folder: Path) -> None:
     """
     from autograder.sandbox import Sandbox
 
-    workdir = Path(job["workdir"])
+    workdir = Path(job.workdir)
     runtime, specs = workdir / "runtime", workdir / "jupyter" / "kernels" / "python3"
     runtime.mkdir(parents=True, exist_ok=True)
     specs.mkdir(parents=True, exist_ok=True)
-    sandbox = Sandbox(job["sandbox"], [Path(p) for p in job["hidden"]])
+    sandbox = Sandbox(job.sandbox, [Path(p) for p in job.hidden])
     # parent_handle=0: in its own PID namespace the kernel would think its parent had died.
     argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--IPKernelApp.parent_handle=0"]
     folder.mkdir(parents=True, exist_ok=True)
-    command, _ = sandbox.wrap(argv, readable=[runtime], writable=[folder], memory_mb=job["memory_mb"],
+    command, _ = sandbox.wrap(argv, readable=[runtime], writable=[folder], memory_mb=job.memory_mb,
                               allow_torch=True)
     spec = {"argv": command, "display_name": "Python 3 (graded)", "language": "python",
             "env": {"IPYTHONDIR": "/tmp/ipython", "MPLCONFIGDIR": "/tmp/matplotlib", "HOME": "/tmp",
@@ -204,7 +248,10 @@ def sandbox_kernel(job: dict, folder: Path) -> None:
     (specs / "kernel.json").write_text(json.dumps(spec))
     os.environ["JUPYTER_PATH"] = str(workdir / "jupyter")
     os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
-    os.environ["TMPDIR"] = str(runtime)  # jupyter_client writes connection files with tempfile
+    # jupyter_client writes connection files with tempfile, which caches its folder: set both.
+    import tempfile
+
+    os.environ["TMPDIR"] = tempfile.tempdir = str(runtime)
 
 
 def grading_cells(notebook, release) -> list[dict]:
@@ -229,7 +276,7 @@ def grading_cells(notebook, release) -> list[dict]:
     return cells
 
 
-def judge_tests(job: dict, notebook, release, tests: list[dict]) -> str:
+def judge_tests(job: Job, notebook, release, tests: list[TestResult]) -> str:
     """Decide every test in the trusted process (judge.py): a test earns its points if and only if the judge says so.
 
     The visible asserts that ran in the student's kernel are shown in the
@@ -242,30 +289,29 @@ def judge_tests(job: dict, notebook, release, tests: list[dict]) -> str:
     from autograder.course import hidden_checks
     from autograder.sandbox import Sandbox
 
-    checks = hidden_checks(job["exercise"])
-    sandbox = Sandbox(job["sandbox"], [Path(p) for p in job["hidden"]])
+    checks = hidden_checks(job.exercise)
+    sandbox = Sandbox(job.sandbox, [Path(p) for p in job.hidden])
     cells = grading_cells(notebook, release)
-    workdir = Path(job["workdir"])
+    workdir = Path(job.workdir)
     student, errors = None, []
     try:
         for test in tests:
-            hidden = checks.get(test["name"])
+            hidden = checks.get(test.name)
             try:
                 if hidden is None:
                     raise judge.StudentGone("this test cell is not part of the exercise")
                 if student is None or student.process.poll() is not None:
                     if student is not None:
                         student.close()
-                    student, errors = judge.start(cells, workdir, sandbox, job["call_timeout"], job["memory_mb"],
-                                                  job["cell_timeout"])
+                    student, errors = judge.start(cells, workdir, sandbox, job.call_timeout, job.memory_mb,
+                                                  job.cell_timeout)
                 module = importlib.import_module(f"autograder.checks.{hidden.module}")
                 verdict = judge.run_check(student, module, hidden.check, list(hidden.args))
             except judge.StudentGone as gone:
                 verdict = judge.Verdict(False, f"The hidden tests could not run your code: {gone}.")
-            test["verdict"] = verdict.message
+            test.verdict = verdict.message
             # The judge's verdict alone: what the student's kernel reported proves nothing by itself.
-            test["score"] = test["max_score"] if verdict.passed else 0.0
-            test["status"] = "passed" if verdict.passed else "failed"
+            test.score = test.max_score if verdict.passed else 0.0
     finally:
         if student is not None:
             student.close()
@@ -277,7 +323,7 @@ def judge_tests(job: dict, notebook, release, tests: list[dict]) -> str:
         f"{e.get('id')} ({e.get('type')}: {str(e.get('message'))[:120]})" for e in errors) + "."
 
 
-def record_verdicts(root: Path, student: str, exercise: str, tests: list[dict]) -> None:
+def record_verdicts(root: Path, student: str, exercise: str, tests: list[TestResult]) -> None:
     """Write the judge's scores into the gradebook and its sentences into the graded notebook, for feedback."""
     import nbformat
     from nbgrader.api import Gradebook
@@ -286,38 +332,73 @@ def record_verdicts(root: Path, student: str, exercise: str, tests: list[dict]) 
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", COURSE_ID) as gradebook:
         for test in tests:
-            grade = gradebook.find_grade(test["name"], exercise, exercise, student)
-            grade.auto_score = test["score"]
+            gradebook.find_grade(test.name, exercise, exercise, student).auto_score = test.score
         gradebook.db.commit()
     path = root / "autograded" / student / exercise / f"{exercise}.ipynb"
     graded = nbformat.read(path, as_version=4)
-    by_name = {t["name"]: t for t in tests}
+    by_name = {t.name: t for t in tests}
     for cell in graded.cells:
         test = by_name.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
         if test is not None and cell.cell_type == "code":
-            mark = "passed" if test["score"] == test["max_score"] else "FAILED"
+            mark = "passed" if test.passed else "FAILED"
             cell.outputs.append(nbformat.v4.new_output(
-                "stream", name="stdout", text=f"Hidden tests ({mark}): {test['verdict']}\n"))
-            visible = test["output"] if test["output"] and "AssertionError" in test["output"] else ""
-            test["output"] = "\n".join(p for p in (test["verdict"], visible) if p)
+                "stream", name="stdout", text=f"Hidden tests ({mark}): {test.verdict}\n"))
+            visible = test.output if "AssertionError" in test.output else ""
+            test.output = "\n".join(p for p in (test.verdict, visible) if p)
     graded.cells.insert(0, nbformat.v4.new_markdown_cell(summary_markdown(tests)))
     nbformat.write(graded, path)
 
 
-def summary_markdown(tests: list[dict]) -> str:
+def summary_markdown(tests: list[TestResult]) -> str:
     """The top of the feedback page: one line per failed test (name, points, reason)."""
-    score, total = sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
+    score, total = sum(t.score for t in tests), sum(t.max_score for t in tests)
     lines = [f"## Grading summary: {score:g} / {total:g} points", ""]
-    failed = [t for t in tests if t["score"] < t["max_score"]]
+    failed = [t for t in tests if not t.passed]
     if not failed:
         lines.append("Every test passed.")
     else:
         lines += ["| test | points | why it failed |", "|---|---|---|"]
         for t in failed:
-            reason = t["verdict"].replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| {t['name']} | {t['score']:g} / {t['max_score']:g} | {reason} |")
+            reason = t.verdict.replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {t.name} | {t.score:g} / {t.max_score:g} | {reason} |")
     lines += ["", "The details of each test follow below, under its cell."]
     return "\n".join(lines)
+
+
+def repair_structure(notebook, release) -> list[str]:
+    """Undo what breaks nbgrader but not the answers: copied cells and changed cell types.
+
+    A student who copies a cell copies its nbgrader id, and nbgrader then
+    refuses the whole notebook. The first cell with an id keeps it; a later copy
+    becomes an ordinary code cell (its code still runs where the student put it).
+    A read-only or answer cell whose type was changed (code to markdown) gets
+    its released type back. Returns one note per repair.
+    """
+    released = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in release.cells}
+    seen, notes = set(), []
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        name = meta.get("grade_id")
+        if name is None:
+            continue
+        if name in seen:
+            del cell.metadata["nbgrader"]
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+            notes.append(f"a copy of cell {name} was kept as a plain cell")
+            continue
+        seen.add(name)
+        original = released.get(name)
+        if original is not None and cell.cell_type != original.cell_type:
+            keep = {k: v for k, v in cell.items() if k in ("id", "metadata", "source")}
+            cell.clear()
+            cell.update(keep, cell_type=original.cell_type)
+            if original.cell_type == "code":
+                cell.update(outputs=[], execution_count=None)
+            else:
+                cell.pop("outputs", None)
+            notes.append(f"cell {name} was a {original.cell_type} cell again")
+    return notes
 
 
 def restore_deleted_cells(notebook, release) -> list[str]:
@@ -346,7 +427,7 @@ def restore_deleted_cells(notebook, release) -> list[str]:
     return restored
 
 
-def test_results(root: Path, student: str, exercise: str) -> list[dict]:
+def test_results(root: Path, student: str, exercise: str) -> list[TestResult]:
     """Score and output of every test cell, from the gradebook and the executed notebook."""
     import nbformat
     from nbgrader.api import Gradebook
@@ -365,10 +446,8 @@ def test_results(root: Path, student: str, exercise: str) -> list[dict]:
         for grade in sorted(submission.grades, key=lambda g: list(outputs).index(g.name) if g.name in outputs else 0):
             if grade.cell_type != "code":
                 continue
-            score = float(grade.score or 0.0)
-            tests.append({"name": grade.name, "score": score, "max_score": float(grade.max_score),
-                          "status": "passed" if score == grade.max_score else "failed",
-                          "output": outputs.get(grade.name, "")})
+            tests.append(TestResult(grade.name, float(grade.score or 0.0), float(grade.max_score),
+                                    outputs.get(grade.name, "")))
     return tests
 
 
@@ -386,17 +465,17 @@ def cell_output(cell) -> str:
     return "\n".join(p.strip() for p in parts if p.strip())
 
 
-def explain_failure(log: str, job: dict) -> tuple[str, str]:
+def explain_failure(log: str, job: Job) -> tuple[Status, str]:
     """(status, sentence) for an autograde run that did not finish."""
     if "DeadKernelError" in log or "kernel died" in log.lower():
-        return "crashed", (f"Python crashed while running this notebook (for example, it used more than "
-                           f"{job['memory_mb']} MB of memory or exited the kernel), so it could not be graded.")
+        return Status.CRASHED, (f"Python crashed while running this notebook (for example, it used more than "
+                                f"{job.memory_mb} MB of memory or exited the kernel), so it could not be graded.")
     if "CellTimeoutError" in log or "timed out" in log.lower():
-        return "timeout", ("The notebook did not finish in time: a cell kept running after it was interrupted "
-                           f"(limit {job['cell_timeout']} s per cell), so it could not be graded.")
+        return Status.TIMEOUT, ("The notebook did not finish in time: a cell kept running after it was interrupted "
+                                f"(limit {job.cell_timeout} s per cell), so it could not be graded.")
     last = [line for line in log.strip().splitlines() if line.strip()][-3:]
-    return "error", "nbgrader could not grade this notebook: " + " | ".join(last)
+    return Status.ERROR, "nbgrader could not grade this notebook: " + " | ".join(last)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))

@@ -33,7 +33,7 @@ def judge_exercise(exercise: str, answers: dict[str, str], box: sandbox.Sandbox 
         try:
             for name, hidden in hidden_checks(exercise).items():
                 if student is None or student.process.poll() is not None:
-                    student, _ = judge.start(cells, Path(tmp), box, call_timeout=20, memory_mb=4096)
+                    student, _ = judge.start(cells, Path(tmp), box, call_timeout=20, memory_mb=4096, cell_timeout=20)
                 module = importlib.import_module(f"autograder.checks.{hidden.module}")
                 verdicts[name] = judge.run_check(student, module, hidden.check, list(hidden.args))
         finally:

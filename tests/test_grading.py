@@ -1,8 +1,9 @@
 """End to end through ``python -m autograder``: release, then grade a class.
 
 One batch holds, for every exercise, the reference answers, the untouched
-student version and every typical mistake of tests/mutants.py, each as its
-own student; a second batch holds submissions that are broken on purpose.
+student version and a sample of the typical mistakes of tests/mutants.py
+(every eighth: the judge's verdict on every one of them is tested, without
+nbgrader, in tests/test_judge.py), each as its own student.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tests.notebooks import reference_answers, source_notebook, submission
 
 pytestmark = pytest.mark.slow
 EXERCISES = exercise_names()
+SAMPLE = {exercise: MUTANTS.get(exercise, [])[::8] for exercise in EXERCISES}
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +31,7 @@ def class_graded(release, tmp_path_factory) -> Path:
         student_version = nbformat.read(release / exercise / f"{exercise}.ipynb", as_version=4)
         write(submitted / f"{exercise}-solved", exercise, submission(student_version, reference_answers(exercise)))
         write(submitted / f"{exercise}-blank", exercise, student_version)
-        for mutant in MUTANTS.get(exercise, []):
+        for mutant in SAMPLE[exercise]:
             write(submitted / f"{exercise}-{mutant.name}", exercise,
                   submission(student_version, mutant.answers(exercise)))
     out = tmp_path_factory.mktemp("graded")
@@ -82,7 +84,7 @@ def test_student_version_scores_zero(class_graded, exercise):
     assert (class_graded / "feedback" / f"{exercise}-blank" / f"{exercise}.html").is_file()
 
 
-CASES = [(e, m) for e in EXERCISES for m in MUTANTS.get(e, [])]
+CASES = [(e, m) for e in EXERCISES for m in SAMPLE[e]]
 
 
 @pytest.mark.parametrize("exercise,mutant", CASES, ids=[f"{e}-{m.name}" for e, m in CASES])
@@ -101,7 +103,7 @@ def test_mistake_loses_points_with_its_message(class_graded, exercise, mutant):
 
 def test_grades_csv_has_one_row_per_submission(class_graded):
     grades = read_grades(class_graded)
-    expected = sum(2 + len(MUTANTS.get(e, [])) for e in EXERCISES)
+    expected = sum(2 + len(SAMPLE[e]) for e in EXERCISES)
     assert len(grades) == expected
     with (class_graded / "grades.csv").open() as handle:
         assert next(csv.reader(handle))[:4] == ["student", "exercise", "score", "max_score"]

@@ -293,6 +293,7 @@ def check_exp_forward(exp):
 
 
 def check_exp_backward(exp):
+    """exp's backward: dL/dx = grad_output * e^x, for two calls and in a graph."""
     _check_elementwise_backward("exp", exp)
 
 
@@ -302,22 +303,27 @@ def check_log_forward(log):
 
 
 def check_log_backward(log):
+    """log's backward: dL/dx = grad_output / x, for two calls and in a graph."""
     _check_elementwise_backward("log", log)
 
 
 def check_tanh_forward(tanh):
+    """tanh(x) elementwise, any shape."""
     _check_elementwise_forward("tanh", tanh)
 
 
 def check_tanh_backward(tanh):
+    """tanh's backward: dL/dx = grad_output * (1 - tanh(x)**2), for two calls and in a graph."""
     _check_elementwise_backward("tanh", tanh)
 
 
 def check_sigmoid_forward(sigmoid):
+    """sigmoid(x) = 1 / (1 + e^-x) elementwise, any shape."""
     _check_elementwise_forward("sigmoid", sigmoid)
 
 
 def check_sigmoid_backward(sigmoid):
+    """sigmoid's backward: dL/dx = grad_output * s * (1 - s), for two calls and in a graph."""
     _check_elementwise_backward("sigmoid", sigmoid)
 
 

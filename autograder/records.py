@@ -1,0 +1,127 @@
+"""The grading pipeline's records: a job, its result, one test's result, and the status enum.
+
+Built in one place each, written as JSON at the edges (a worker's result
+file, grades.csv, Gradescope's results.json).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from pathlib import Path
+
+
+class Status(str, Enum):
+    """What happened to a submission."""
+
+    GRADED = "graded"  # every test has a verdict (a zero is still graded)
+    INVALID = "invalid"  # not a notebook
+    MISSING = "missing"  # no notebook in the folder
+    TIMEOUT = "timeout"  # the whole submission ran out of time
+    CRASHED = "crashed"  # Python died in a way no retry could get past
+    ERROR = "error"  # nbgrader or the grader failed on it
+
+
+@dataclass
+class Job:
+    """One submission to grade, with everything a worker needs to know."""
+
+    student: str
+    exercise: str
+    notebook: str  # the submitted file
+    workdir: str  # this submission's private folder (course, logs, result.json)
+    batch: str  # the batch folder: gradebook.db, release/, source/
+    max_score: float
+    digest: str  # sha256 of the submitted file: a rerun grades it again only if it changed
+    sandbox: str = "none"
+    hidden: list[str] = field(default_factory=list)
+    cell_timeout: int = 60
+    call_timeout: int = 20
+    memory_mb: int = 4096
+    note: str = ""
+
+    @property
+    def release(self) -> Path:
+        return Path(self.batch) / "release" / self.exercise / f"{self.exercise}.ipynb"
+
+    @property
+    def gradebook(self) -> Path:
+        return Path(self.batch) / "gradebook.db"
+
+
+@dataclass
+class TestResult:
+    """One test cell: its points and what the student is told."""
+
+    name: str
+    score: float
+    max_score: float
+    output: str = ""
+    verdict: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.score == self.max_score
+
+    @property
+    def status(self) -> str:
+        return "passed" if self.passed else "failed"
+
+
+@dataclass
+class Result:
+    """A graded (or ungradable) submission."""
+
+    student: str
+    exercise: str
+    score: float
+    max_score: float
+    status: Status
+    message: str
+    tests: list[TestResult] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    digest: str = ""
+    seconds: float = 0.0
+    timings: dict = field(default_factory=dict)
+
+    @classmethod
+    def failed(cls, job: Job, status: Status, message: str) -> "Result":
+        return cls(job.student, job.exercise, 0.0, job.max_score, status, message, digest=job.digest)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Result":
+        tests = [TestResult(**t) for t in data.get("tests", [])]
+        return cls(**{**data, "status": Status(data["status"]), "tests": tests})
+
+    def gradescope(self) -> dict:
+        """This result in Gradescope's results.json format."""
+        return {"score": self.score, "output": self.message, "tests": [
+            {"name": t.name, "score": t.score, "max_score": t.max_score, "status": t.status, "output": t.output}
+            for t in self.tests]}
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a reader (or a rerun after kill -9) sees the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def save(result: Result, path: Path) -> None:
+    write_atomically(path, json.dumps(result.to_dict(), indent=2))
+
+
+def load(path: Path) -> Result | None:
+    """The result saved at ``path``, or None if there is none (or it is unreadable)."""
+    try:
+        return Result.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None

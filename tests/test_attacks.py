@@ -1,0 +1,162 @@
+"""Tricks a student might try for points without the work, graded through ``python -m autograder grade``.
+
+Every trick is added to the same honest partial answer of ``elman`` (a right
+``elman_step``, a zero-filled ``elman_forward`` and ``params_from_torch`` of
+the right shapes). Graded in one batch with that honest answer, each trick
+must earn exactly what the honest answer earns, be flagged, and leave the
+grader's files and the other submissions' results alone.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from tests.grading import autograder, read_grades, results_of, write
+from tests.notebooks import REPO, reference_answers, submission
+
+pytestmark = pytest.mark.slow
+EXERCISE = "elman"
+
+ZERO_FORWARD = """def elman_forward(X, h0, W_x, W_h, b):
+    return np.zeros((np.shape(X)[0], np.shape(X)[1], np.shape(W_h)[0]))
+"""
+ZERO_PARAMS = """def params_from_torch(weight_ih, weight_hh, bias_ih, bias_hh):
+    return np.zeros(np.shape(weight_ih)[::-1]), np.zeros(np.shape(weight_hh)), np.zeros(np.shape(bias_ih))
+"""
+
+TRICKS = {
+    # 1. Redefining what the tests call.
+    "redefines_comparisons": """
+import builtins, numpy, numpy.testing
+numpy.allclose = lambda *a, **k: True
+numpy.array_equal = lambda *a, **k: True
+numpy.testing.assert_allclose = lambda *a, **k: None
+builtins.isinstance = lambda *a, **k: True
+AssertionError = type("AssertionError", (Exception,), {})
+try:
+    from autograder.checks import compare
+    compare.run = compare.expect_close = lambda *a, **k: None
+except Exception:
+    pass
+""",
+    # 2. Changing how later cells run.
+    "changes_later_cells": """
+import sys
+ip = get_ipython()
+ip.input_transformers_cleanup.append(lambda lines: [l for l in lines if "assert" not in l])
+ip.set_custom_exc((Exception,), lambda *a, **k: None)
+ip.events.register("pre_run_cell", lambda *a: None)
+sys.settrace(lambda *a: None)
+""",
+    # 3. Answers that lie about themselves.
+    "lying_arrays": """
+class Always(np.ndarray):
+    def __eq__(self, other): return np.ones(np.shape(self), dtype=bool)
+    def __array_ufunc__(self, *a, **k): return True
+    def __float__(self): return 0.0
+_honest_forward = elman_forward
+def elman_forward(X, h0, W_x, W_h, b):
+    return _honest_forward(X, h0, W_x, W_h, b).view(Always)
+""",
+    # 4. Reading what it must not see, or computing with torch.
+    "reads_the_reference": f"""
+import glob
+for path in [{str(REPO / 'solutions' / 'elman.py')!r}, *glob.glob('/tmp/rnn-grade-*/source/elman/elman.ipynb')]:
+    try:
+        exec(open(path).read())
+    except Exception:
+        pass
+try:
+    from solutions.elman import elman_forward, params_from_torch
+except Exception:
+    pass
+""",
+    "uses_torch": """
+def elman_forward(X, h0, W_x, W_h, b):
+    return torch_states(X, h0, W_x, W_h, b)
+""",
+    # 5. Writing where it must not.
+    "writes_grader_files": """
+import glob, os
+for pattern in ['/tmp/rnn-grade-*/gradebook.db', '{out}/grades.csv', '{out}/results/*/*.json',
+                '{out}/work/*/*/course/gradebook.db', '{out}/work/*/*/result.json']:
+    for path in glob.glob(pattern):
+        try:
+            with open(path, 'w') as handle:
+                handle.write('{{"score": 10}}')
+        except Exception:
+            pass
+""",
+    # 6. Resources: a fork bomb held to a few processes, an output flood.
+    "floods_output": """
+print("x" * 50_000_000)
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def attacked(release, tmp_path_factory):
+    submitted = tmp_path_factory.mktemp("attacks")
+    out = tmp_path_factory.mktemp("attacks-graded")
+    student_version = nbformat.read(release / EXERCISE / f"{EXERCISE}.ipynb", as_version=4)
+    honest = reference_answers(EXERCISE)
+    honest.update(elman_forward=ZERO_FORWARD, params_from_torch=ZERO_PARAMS)
+    write(submitted / "honest", EXERCISE, submission(student_version, honest))
+    write(submitted / "solved", EXERCISE, submission(student_version, reference_answers(EXERCISE)))
+    # An answer that needs torch earns nothing for its part: the honest part is then elman_step alone.
+    write(submitted / "honest_step_only", EXERCISE, submission(student_version, {**honest, "elman_forward": "pass"}))
+    for name, trick in TRICKS.items():
+        answers = dict(honest)
+        trick = trick.replace("{out}", str(out)).replace("{{", "{").replace("}}", "}")
+        if name in ("lying_arrays", "uses_torch"):
+            answers["elman_forward"] += trick
+        else:
+            answers["elman_step"] = trick + "\n" + answers["elman_step"]
+        write(submitted / name, EXERCISE, submission(student_version, answers))
+    done = autograder("grade", str(submitted), "--out", str(out), "--jobs", "2", "--exercise", EXERCISE)
+    assert done.returncode == 0, done.stdout + done.stderr
+    print(done.stdout, done.stderr)
+    return out
+
+
+def test_honest_partial_answer_earns_its_part(attacked):
+    grades = read_grades(attacked)
+    assert float(grades[("honest", EXERCISE)]["score"]) == 4  # elman_step (3) and the shape of elman_forward (1)
+    assert float(grades[("solved", EXERCISE)]["score"]) == 10
+    assert float(grades[("honest_step_only", EXERCISE)]["score"]) == 3
+    assert grades[("honest", EXERCISE)]["flags"] == "" and grades[("solved", EXERCISE)]["flags"] == ""
+
+
+@pytest.mark.parametrize("trick", sorted(TRICKS))
+def test_trick_earns_only_the_honest_part_and_is_flagged(attacked, trick):
+    grades = read_grades(attacked)
+    row = grades[(trick, EXERCISE)]
+    assert row["status"] == "graded", row
+    honest = "honest_step_only" if trick == "uses_torch" else "honest"
+    assert float(row["score"]) == float(grades[(honest, EXERCISE)]["score"]), row
+    if trick not in ("uses_torch", "floods_output"):  # honest code, on which the judge alone decides
+        assert row["flags"], f"{trick} is not flagged"
+
+
+def test_torch_in_a_numpy_answer_is_explained(attacked):
+    tests = results_of(attacked, "uses_torch", EXERCISE)
+    assert "PyTorch is not available" in tests["test_elman_forward_values"]["output"]
+
+
+def test_written_files_are_the_graders(attacked):
+    grades = read_grades(attacked)
+    assert float(grades[("solved", EXERCISE)]["score"]) == 10
+    for path in (attacked / "results").rglob("*.json"):
+        assert "tests" in json.loads(path.read_text()), path
+
+
+def test_feedback_shows_no_hidden_code(attacked):
+    for page in (attacked / "feedback").rglob("*.html"):
+        html = page.read_text()
+        for secret in ("HIDDEN TESTS", "autograder.checks", "from autograder", "check_elman", "/checks/",
+                       "rnn-grade-", "compare.py"):
+            assert secret not in html, (page, secret)
+        assert "Grading summary" in html
