@@ -1,7 +1,9 @@
 """``python -m autograder VERB``: one verb per job.
 
-    release  write the student version of every exercise
-    grade    autograde a folder of submissions; grades.csv, feedback, results
+    release        write the student version of every exercise
+    grade          autograde a folder of submissions into one gradebook; grades.csv, feedback, results
+    gradescope     write the Gradescope autograder bundle (zip) of one exercise
+    gradescope-run (inside Gradescope) grade the one submission in /autograder/submission
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ def parser() -> argparse.ArgumentParser:
                        help="how student code is isolated (default: the strongest available; see README)")
     grade.add_argument("--force", action="store_true", help="regrade submissions already graded in OUT")
     grade.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: sqlite:///OUT/gradebook.db)")
+    bundle = verbs.add_parser("gradescope", help="write the Gradescope autograder zip of one exercise")
+    bundle.add_argument("exercise", help="the exercise, e.g. elman")
+    bundle.add_argument("--out", type=Path, required=True, help="the zip to write, e.g. autograder.zip")
+
+    inside = verbs.add_parser("gradescope-run", help="(run by the bundle's run_autograder) grade one submission")
+    inside.add_argument("exercise")
+    inside.add_argument("--root", type=Path, default=Path("/autograder"),
+                        help="Gradescope's folder: submission/ in, results/results.json out (default /autograder)")
     return p
 
 
@@ -52,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
             limits = grade.Limits(jobs=args.jobs, timeout=args.timeout, cell_timeout=args.cell_timeout,
                                   memory_mb=args.memory, call_timeout=args.call_timeout, sandbox=args.sandbox)
             return grade.main(args.submitted, args.out, limits, args.exercise, force=args.force, db_url=args.db)
+        if args.verb == "gradescope":
+            from autograder import gradescope
+            return gradescope.bundle(args.exercise, args.out)
+        if args.verb == "gradescope-run":
+            from autograder import gradescope
+            return gradescope.run(args.exercise, args.root)
     except CourseError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

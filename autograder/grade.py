@@ -421,6 +421,9 @@ def _copy_assignment(source, gradebook, name: str) -> None:
 def _problem_page(r: Result) -> str:
     from html import escape
 
+    rows = "".join(f"<tr><td>{escape(t.name)}</td><td>{t.score:g} / {t.max_score:g}</td><td>{escape(t.output)}</td></tr>"
+                   for t in r.tests)
+    table = f"<table><tr><th>test</th><th>points</th><th>what was checked</th></tr>{rows}</table>" if rows else ""
     return (f"<!doctype html><meta charset='utf-8'><title>{escape(r.exercise)}: {escape(r.student)}</title>"
             f"<h1>{escape(r.exercise)}: {r.score:g} / {r.max_score:g}</h1>"
-            f"<p><strong>{escape(r.status.value)}</strong>: {escape(r.message)}</p>")
+            f"<p><strong>{escape(r.status.value)}</strong>: {escape(r.message)}</p>{table}")

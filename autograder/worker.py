@@ -133,26 +133,35 @@ def grade(job: Job) -> Result:
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
 
+    # The judge first: its verdicts stand even if the notebook then cannot be run in Jupyter.
+    tests = expected_tests(release)
+    started = time.monotonic()
+    note = judge_tests(job, notebook, release, tests)
+    seconds = {"judge": round(time.monotonic() - started, 2)}
+
     api = nbgrader_api(nbgrader_config(root, cell_timeout=job.cell_timeout, source=Path(job.batch) / "source"))
     started = time.monotonic()
     problem, skipped = autograde(api, notebook, target / f"{exercise}.ipynb", job)
-    seconds = {"autograde": round(time.monotonic() - started, 2)}
-    if problem:
-        return Result.failed(job, *problem)
-
-    tests = test_results(root, student, exercise)
-    started = time.monotonic()
-    note = judge_tests(job, notebook, release, tests)
-    seconds["judge"] = round(time.monotonic() - started, 2)
-    record_verdicts(root, student, exercise, tests)
-    started = time.monotonic()
-    feedback = api.generate_feedback(exercise, student, force=True)
-    seconds["feedback"] = round(time.monotonic() - started, 2)
-    html = root / "feedback" / student / exercise / f"{exercise}.html"
-    if feedback["success"] and html.is_file():
-        shutil.copy(html, workdir / "feedback.html")
+    seconds["autograde"] = round(time.monotonic() - started, 2)
+    if problem is None:
+        visible = {t.name: t.output for t in test_results(root, student, exercise)}
+        for test in tests:
+            test.output = visible.get(test.name, "")
+        record_verdicts(root, student, exercise, tests)
+        started = time.monotonic()
+        feedback = api.generate_feedback(exercise, student, force=True)
+        seconds["feedback"] = round(time.monotonic() - started, 2)
+        html = root / "feedback" / student / exercise / f"{exercise}.html"
+        if feedback["success"] and html.is_file():
+            shutil.copy(html, workdir / "feedback.html")
+    else:
+        for test in tests:
+            test.output = test.verdict
     passed = sum(t.passed for t in tests)
     message = f"{passed} of {len(tests)} tests passed."
+    if problem is not None:
+        message += (f" The notebook could not be run in Jupyter, so the feedback shows no visible tests "
+                    f"({problem[1]}); the hidden tests graded your functions.")
     if skipped:
         message += f" Skipped, so the rest could be graded: {'; '.join(skipped)}."
     if restored:
@@ -163,6 +172,16 @@ def grade(job: Job) -> Result:
         message += f" {note}"
     return Result(student, exercise, sum(t.score for t in tests), sum(t.max_score for t in tests), Status.GRADED,
                   message, tests, digest=job.digest, timings=seconds)
+
+
+def expected_tests(release) -> list[TestResult]:
+    """Every test cell of the exercise with its points, not yet scored (from the released notebook)."""
+    tests = []
+    for cell in release.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code":
+            tests.append(TestResult(meta["grade_id"], 0.0, float(meta.get("points", 0))))
+    return tests
 
 
 def autograde(api, notebook, path: Path, job: Job) -> tuple[tuple[Status, str] | None, list[str]]:
@@ -344,7 +363,7 @@ def record_verdicts(root: Path, student: str, exercise: str, tests: list[TestRes
             cell.outputs.append(nbformat.v4.new_output(
                 "stream", name="stdout", text=f"Hidden tests ({mark}): {test.verdict}\n"))
             visible = test.output if "AssertionError" in test.output else ""
-            test.output = "\n".join(p for p in (test.verdict, visible) if p)
+            test.output = "\n".join(p for p in (test.verdict, visible) if p)  # what results.json shows
     graded.cells.insert(0, nbformat.v4.new_markdown_cell(summary_markdown(tests)))
     nbformat.write(graded, path)
 
