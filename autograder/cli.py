@@ -2,6 +2,7 @@
 
     release        write the student version of every exercise
     grade          autograde a folder of submissions into one gradebook; grades.csv, feedback, results
+    reference      write solutions/<exercise>.py from the exercise notebooks' solution regions
     gradescope     write the Gradescope autograder bundle (zip) of one exercise
     gradescope-run (inside Gradescope) grade the one submission in /autograder/submission
 """
@@ -40,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
                        help="how student code is isolated (default: the strongest available; see README)")
     grade.add_argument("--force", action="store_true", help="regrade submissions already graded in OUT")
     grade.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: sqlite:///OUT/gradebook.db)")
+    verbs.add_parser("reference", help="write solutions/<exercise>.py from the notebooks' solution regions")
+
     bundle = verbs.add_parser("gradescope", help="write the Gradescope autograder zip of one exercise")
     bundle.add_argument("exercise", help="the exercise, e.g. elman")
     bundle.add_argument("--out", type=Path, required=True, help="the zip to write, e.g. autograder.zip")
@@ -62,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
             limits = grade.Limits(jobs=args.jobs, timeout=args.timeout, cell_timeout=args.cell_timeout,
                                   memory_mb=args.memory, call_timeout=args.call_timeout, sandbox=args.sandbox)
             return grade.main(args.submitted, args.out, limits, args.exercise, force=args.force, db_url=args.db)
+        if args.verb == "reference":
+            from autograder import reference
+            return reference.main()
         if args.verb == "gradescope":
             from autograder import gradescope
             return gradescope.bundle(args.exercise, args.out)

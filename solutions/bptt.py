@@ -1,4 +1,8 @@
-"""Exercise ``bptt``: backpropagation through time for the Elman RNN, and a gradient check."""
+"""Exercise ``bptt``: backpropagation through time.
+
+Generated from exercises/bptt/bptt.ipynb by `python -m autograder reference`:
+edit the notebook's solution regions, not this file.
+"""
 
 import numpy as np
 

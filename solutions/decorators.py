@@ -1,7 +1,10 @@
-"""Exercise ``decorators``: wrappers, registries, and edugrad's ``tensor_op``."""
+"""Exercise ``decorators``: decorators.
+
+Generated from exercises/decorators/decorators.ipynb by `python -m autograder reference`:
+edit the notebook's solution regions, not this file.
+"""
 
 import functools
-
 from edugrad.tensor import Tensor
 
 

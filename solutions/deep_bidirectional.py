@@ -1,4 +1,8 @@
-"""Exercise ``deep_bidirectional``: stacked and bidirectional Elman RNNs in NumPy, as ``torch.nn.RNN``."""
+"""Exercise ``deep_bidirectional``: deep and bidirectional RNNs.
+
+Generated from exercises/deep_bidirectional/deep_bidirectional.ipynb by `python -m autograder reference`:
+edit the notebook's solution regions, not this file.
+"""
 
 import numpy as np
 

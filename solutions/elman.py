@@ -1,4 +1,8 @@
-"""Exercise ``elman``: the Elman RNN in NumPy, batch-major with row vectors, as ``torch.nn.RNN``."""
+"""Exercise ``elman``: the Elman RNN.
+
+Generated from exercises/elman/elman.ipynb by `python -m autograder reference`:
+edit the notebook's solution regions, not this file.
+"""
 
 import numpy as np
 

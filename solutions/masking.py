@@ -1,4 +1,8 @@
-"""Exercise ``masking``: batches of sequences of different lengths, padded at the end and masked, in NumPy."""
+"""Exercise ``masking``: padding and masking.
+
+Generated from exercises/masking/masking.ipynb by `python -m autograder reference`:
+edit the notebook's solution regions, not this file.
+"""
 
 import numpy as np
 

@@ -1,12 +1,7 @@
-"""Exercise ``ops``: the operations an Elman RNN needs, as edugrad Operations.
+"""Exercise ``ops``: operations.
 
-Each operation is written like those of ``edugrad/ops.py``: a subclass of
-``Operation`` decorated with ``@tensor_op``, which makes the class a function
-on Tensors. ``forward(ctx, *arrays, **kwargs)`` computes the output from numpy
-arrays and saves in ``ctx`` what the backward pass needs;
-``backward(ctx, grad_output)`` receives dL/d(output) and returns a list with
-one gradient dL/d(input) per input, each of its input's shape. The
-derivations are in the chapter "Operations, forward and backward".
+Generated from exercises/ops/ops.ipynb by `python -m autograder reference`:
+edit the notebook's solution regions, not this file.
 """
 
 import numpy as np
