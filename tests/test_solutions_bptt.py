@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from autograder.checks.oracles import torch_states_and_gradients
+
 from solutions.bptt import elman_backward, numerical_gradient
 
 # (B, T, D, H): all different in the first three, plus a single step and a single sequence.
@@ -17,28 +19,6 @@ def random_inputs(shape, seed):
     W_x, W_h = rng.normal(size=(D, H)) / np.sqrt(D), rng.normal(size=(H, H)) / np.sqrt(H)
     b, dH = rng.normal(size=H) * 0.3, rng.normal(size=(B, T, H))
     return X, h0, W_x, W_h, b, dH
-
-
-def torch_rnn(W_x, W_h, b):
-    """torch.nn.RNN in float64 with W_x = weight_ih.T, W_h = weight_hh.T, b = bias_ih + bias_hh."""
-    D, H = W_x.shape
-    rnn = torch.nn.RNN(D, H, batch_first=True, dtype=torch.float64)
-    with torch.no_grad():
-        rnn.weight_ih_l0.copy_(torch.from_numpy(W_x.T))
-        rnn.weight_hh_l0.copy_(torch.from_numpy(W_h.T))
-        rnn.bias_ih_l0.copy_(torch.from_numpy(b))
-        rnn.bias_hh_l0.zero_()
-    return rnn
-
-
-def torch_states_and_gradients(X, h0, W_x, W_h, b, dH):
-    rnn = torch_rnn(W_x, W_h, b)
-    X_t, h0_t = torch.tensor(X, requires_grad=True), torch.tensor(h0, requires_grad=True)
-    H, _ = rnn(X_t, h0_t[None])
-    grads = torch.autograd.grad((H * torch.from_numpy(dH)).sum(),
-                                [X_t, h0_t, rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0])
-    dX, dh0, dW_ih, dW_hh, db = (g.numpy() for g in grads)
-    return H.detach().numpy(), (dX, dh0, dW_ih.T, dW_hh.T, db)
 
 
 @pytest.mark.parametrize("seed", range(3))

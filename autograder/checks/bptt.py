@@ -14,6 +14,7 @@ import contextlib
 import numpy as np
 import torch
 
+from autograder.checks.oracles import torch_states_and_gradients
 from autograder.checks.compare import CheckFailure, as_array, call, expect, expect_close, seeds
 
 NAMES = ("dX", "dh0", "dW_x", "dW_h", "db")
@@ -39,16 +40,8 @@ def _inputs(seed):
 
 def _oracle(X, h0, W_x, W_h, b, dH):
     """The states h_1..h_T and the gradients of L = sum(H * dH), by torch autograd in float64."""
-    leaves = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (X, h0, W_x, W_h, b)]
-    X_t, h, W_x_t, W_h_t, b_t = leaves
-    states = []
-    for t in range(X.shape[1]):
-        h = torch.tanh(X_t[:, t] @ W_x_t + h @ W_h_t + b_t)
-        states.append(h)
-    H = torch.stack(states, dim=1)
-    loss = (H * torch.as_tensor(dH)).sum()
-    grads = torch.autograd.grad(loss, leaves)
-    return H.detach().numpy(), [g.numpy() for g in grads]
+    H, grads = torch_states_and_gradients(X, h0, W_x, W_h, b, dH)
+    return H, list(grads)
 
 
 def _bptt(X, h0, W_x, W_h, b, H, dH, mistake=None):

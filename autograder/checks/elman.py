@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
+from autograder.checks.oracles import torch_rnn as _torch_rnn, torch_states
 from autograder.checks.compare import ATOL, RTOL, CheckFailure, as_array, call, expect, expect_close, seeds
 
 SHAPES = ("with row vectors, x_t (B, D) @ W_x (D, H) and h_prev (B, H) @ W_h (H, H) both give (B, H), "
@@ -22,24 +23,9 @@ SHAPES = ("with row vectors, x_t (B, D) @ W_x (D, H) and h_prev (B, H) @ W_h (H,
 # ------------------------------------------------------------------ the oracle
 
 
-def _torch_rnn(W_x, W_h, b_ih, b_hh):
-    """A float64 torch.nn.RNN computing h_t = tanh(x_t W_x + h_{t-1} W_h + b_ih + b_hh)."""
-    D, H = W_x.shape
-    with torch.random.fork_rng(devices=[]):  # the module's own initialisation leaves torch's RNG alone
-        rnn = torch.nn.RNN(D, H, batch_first=True, dtype=torch.float64)
-    with torch.no_grad():
-        for param, value in zip((rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0),
-                                (W_x.T, W_h.T, b_ih, b_hh)):
-            param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
-    return rnn
-
-
 def _torch_states(p, X, h0):
     """torch's output: the states h_1..h_T, (B, T, H)."""
-    rnn = _torch_rnn(p.W_x, p.W_h, p.b_ih, p.b_hh)
-    with torch.no_grad():
-        out, _ = rnn(torch.from_numpy(np.ascontiguousarray(X)), torch.from_numpy(np.ascontiguousarray(h0))[None])
-    return out.numpy().copy()
+    return torch_states(X, h0, p.W_x, p.W_h, p.b_ih, p.b_hh)
 
 
 def _problem(seed, *, zero_bias=False, zero_h0=False, sizes=None):

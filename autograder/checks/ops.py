@@ -25,6 +25,7 @@ import torch
 from edugrad import ops as edu_ops
 from edugrad.tensor import Operation, Tensor, tensor_op
 
+from autograder.checks.oracles import torch_op as _torch
 from autograder.checks.compare import (ATOL, RTOL, CheckFailure, student_line, as_array, call, expect, expect_close,
                                       seeds)
 
@@ -122,17 +123,6 @@ def _returned_gradients(op, fn, arrays, G, kwargs=None):
                "per input.")
         grads.append(caught.added[0])
     return grads
-
-
-def _torch(torch_fn, arrays, G=None, **kwargs):
-    """torch's value (and, given an upstream gradient G, the inputs' gradients), in float64."""
-    inputs = [torch.tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
-    out = torch_fn(*inputs, **kwargs)
-    value = out.detach().numpy().copy()
-    if G is None:
-        return value, None
-    out.backward(torch.tensor(np.array(G, dtype=np.float64)))
-    return value, [x.grad.numpy().copy() for x in inputs]
 
 
 def _expect_value(op, fn, arrays, names, want, mistakes, context, kwargs=None, hint=""):
