@@ -151,7 +151,8 @@ class Worker:
         if self.process is None or self.process.poll() is not None:
             self._start()
         workdir = Path(job.workdir)
-        (workdir / "result.json").unlink(missing_ok=True)
+        for stale in ("result.json", "judged.json"):
+            (workdir / stale).unlink(missing_ok=True)
         self.process.stdin.write(json.dumps(asdict(job)) + "\n")
         self.process.stdin.flush()
         started = time.monotonic()
@@ -159,7 +160,14 @@ class Worker:
         result = load(workdir / "result.json") if line == "done" else None
         if result is not None:
             return result
-        if line is None:  # out of time: this worker and its kernel go, a fresh one takes the next job
+        judged = load(workdir / "judged.json")
+        if line is None and judged is not None and judged.digest == job.digest:
+            # The judge had decided before Jupyter ran out of time: its verdicts stand.
+            self.stop()
+            result = judged
+            result.message += (f" The notebook did not finish in Jupyter within {self.limits.timeout} s, so the "
+                               "feedback shows no visible tests; the hidden tests graded your functions.")
+        elif line is None:  # out of time: this worker and its kernel go, a fresh one takes the next job
             self.stop()
             result = Result.failed(job, Status.TIMEOUT, (
                 f"Grading stopped after {self.limits.timeout} s: the notebook did not finish in time "

@@ -138,6 +138,11 @@ def grade(job: Job) -> Result:
     started = time.monotonic()
     note = judge_tests(job, notebook, release, tests)
     seconds = {"judge": round(time.monotonic() - started, 2)}
+    # Should Jupyter then run out of time, `grade` keeps these verdicts (see grade.Worker).
+    save(Result(student, exercise, sum(t.score for t in tests), sum(t.max_score for t in tests), Status.GRADED,
+                f"{sum(t.passed for t in tests)} of {len(tests)} tests passed. {note}".strip(),
+                [TestResult(t.name, t.score, t.max_score, t.verdict, t.verdict) for t in tests], digest=job.digest,
+                timings=dict(seconds)), workdir / "judged.json")
 
     api = nbgrader_api(nbgrader_config(root, cell_timeout=job.cell_timeout, source=Path(job.batch) / "source"))
     started = time.monotonic()
