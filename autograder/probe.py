@@ -97,7 +97,7 @@ class _Added:
 class StudentSide:
     def __init__(self, read_fd: int, write_fd: int):
         self.read_fd, self.write_fd = read_fd, write_fd
-        self.namespace = {"__name__": "__main__", "get_ipython": _AnyShell()}
+        self.namespace = {"__name__": "__main__", "__builtins__": _private_builtins(), "get_ipython": _AnyShell()}
         self.exported: dict[int, object] = {}  # our id -> object handed to the judge
         self.export_ids: dict[int, int] = {}  # id(object) -> our id
         self.stubs: dict[int, object] = {}  # the judge's id -> our stand-in for its object
@@ -236,6 +236,27 @@ class StudentSide:
             except BaseException as error:
                 errors.append({"id": cell["id"], **describe(error)})
         return errors
+
+
+def _private_builtins() -> dict:
+    """A copy of the builtins for the notebook's code, which ``import builtins`` also returns to it.
+
+    A notebook that rebinds ``builtins.isinstance`` (say) then changes its own copy, not the one that Python's import
+    system and this file run on, so the rest of its code still runs.
+    """
+    import builtins
+
+    copy = types.ModuleType("builtins")
+    copy.__dict__.update(vars(builtins))
+    real_import = builtins.__import__
+
+    def import_(name, globals=None, locals=None, fromlist=(), level=0):
+        if name == "builtins" and level == 0:
+            return copy
+        return real_import(name, globals, locals, fromlist, level)
+
+    copy.__dict__["__import__"] = import_
+    return copy.__dict__
 
 
 class _Registry(dict):

@@ -92,10 +92,4 @@ MUTANTS = [
            "b = np.array(bias_ih, dtype=np.float64) + np.array(bias_hh, dtype=np.float64)",
            "bias_ih += bias_hh\n    b = np.array(bias_ih, dtype=np.float64)",
            {"test_params_from_torch_bias": "changed its input bias_ih in place"}),
-    Mutant("params_not_float64", "params_from_torch",
-           "    W_x = np.array(weight_ih, dtype=np.float64).T\n    W_h = np.array(weight_hh, dtype=np.float64).T\n"
-           "    b = np.array(bias_ih, dtype=np.float64) + np.array(bias_hh, dtype=np.float64)\n",
-           "    W_x = weight_ih.T\n    W_h = weight_hh.T\n    b = bias_ih + bias_hh\n",
-           {"test_params_from_torch_weights": "must return float64 arrays",
-            "test_params_from_torch_bias": "must return float64 arrays"}),
 ]

@@ -118,3 +118,12 @@ def test_sandbox_hides_the_reference_and_torch(tmp_path):
                                 allow_torch=False)
     done = subprocess.run(command, capture_output=True, text=True, preexec_fn=preexec)
     assert done.stdout.split() == ["False", "False"], done.stdout + done.stderr
+
+
+def test_params_from_torch_may_keep_torchs_dtype():
+    """The part is about transposes and the two biases: torch's float32 values, which give torch's output, earn it."""
+    answers = reference_answers("elman")
+    answers["params_from_torch"] = ("def params_from_torch(weight_ih, weight_hh, bias_ih, bias_hh):\n"
+                                    "    return weight_ih.T, weight_hh.T, bias_ih + bias_hh\n")
+    verdicts = judge_exercise("elman", answers)
+    assert all(v.passed for v in verdicts.values()), {k: v.message for k, v in verdicts.items() if not v.passed}
