@@ -121,12 +121,22 @@ def expect_close(
     raise CheckFailure(detail + "." + hint)
 
 
-def _matching_mistake(got: np.ndarray, mistakes: Mapping[str, np.ndarray] | None) -> str:
+def matching_mistake(got, mistakes: Mapping[str, np.ndarray] | None) -> str:
+    """The description of the known mistake whose answer ``got`` equals (within the tolerances), or ""."""
+    try:
+        got = as_array("", got)
+    except CheckFailure:
+        return ""
     for description, wrong in (mistakes or {}).items():
         wrong = np.asarray(wrong, dtype=np.float64)
         if wrong.shape == got.shape and np.allclose(got, wrong, rtol=RTOL, atol=ATOL, equal_nan=True):
-            return f" This is what happens when {description}."
+            return description
     return ""
+
+
+def _matching_mistake(got: np.ndarray, mistakes: Mapping[str, np.ndarray] | None) -> str:
+    description = matching_mistake(got, mistakes)
+    return f" This is what happens when {description}." if description else ""
 
 
 def expect(condition: bool, message: str) -> None:

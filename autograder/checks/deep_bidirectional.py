@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
+from autograder.checks.compare import matching_mistake as _first_match
 from autograder.checks.compare import ATOL, RTOL, CheckFailure, as_array, call, expect_close, seeds
 
 DEEP = "deep_elman_forward(X, h0, layers)"
@@ -296,15 +297,6 @@ def _bidirectional_h_n_mistakes(forward, backward, states, variants):
 # ------------------------------------------------------------------ helpers
 
 
-def _first_match(got, mistakes):
-    try:
-        got = as_array("", got)
-    except CheckFailure:
-        return ""
-    for description, wrong in mistakes.items():
-        if wrong.shape == got.shape and np.allclose(got, wrong, rtol=RTOL, atol=ATOL):
-            return description
-    return ""
 
 
 def _pair(name, out, names):
