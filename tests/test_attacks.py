@@ -10,6 +10,7 @@ grader's files and the other submissions' results alone.
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 import pytest
@@ -116,7 +117,8 @@ def attacked(release, tmp_path_factory):
         else:
             answers["elman_step"] = trick + "\n" + answers["elman_step"]
         write(submitted / name, EXERCISE, submission(student_version, answers))
-    done = autograder("grade", str(submitted), "--out", str(out), "--jobs", "2", "--exercise", EXERCISE)
+    done = autograder("grade", str(submitted), "--out", str(out), "--jobs", "2", "--exercise", EXERCISE,
+                      "--cell-timeout", "10")
     assert done.returncode == 0, done.stdout + done.stderr
     print(done.stdout, done.stderr)
     return out
@@ -163,3 +165,5 @@ def test_feedback_shows_no_hidden_code(attacked):
                 continue  # the student's own code names these; what matters is that we add none
             assert secret not in html, (page, secret)
         assert "Grading summary" in html
+        assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", html), "the page loads from outside"
+        assert "mathjax/tex-chtml.js" in html, "math is rendered by the vendored MathJax"
