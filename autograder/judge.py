@@ -36,8 +36,11 @@ from autograder import wire
 HERE = Path(__file__).resolve().parent
 
 
-class StudentGone(Exception):
-    """The student's process stopped answering: it timed out, crashed or broke the protocol."""
+class StudentGone(BaseException):
+    """The student's process stopped answering: it timed out, crashed or broke the protocol.
+
+    A BaseException, so that a check's ``except Exception`` (around a student's call) lets it through to run_check.
+    """
 
 
 @dataclass
@@ -82,12 +85,13 @@ class Student:
         ready, _, _ = select.select([self.read_fd], [], [], max(left, 0))
         if not ready:
             self.kill()
-            raise StudentGone(f"your code did not return within {self.call_timeout:g} s (an infinite loop?)")
+            raise StudentGone(f"your code ran too long: it did not return within {self.call_timeout:g} s "
+                              "(an infinite loop?)")
         try:
             return wire.receive(self.read_fd)
         except (wire.WireError, ValueError) as error:
             self.kill()
-            raise StudentGone(f"the notebook's process stopped or sent something unreadable ({error})") from None
+            raise StudentGone(f"Python stopped while running your code, or sent something unreadable ({error})") from None
 
     def _callback(self, message: dict) -> dict:
         try:
