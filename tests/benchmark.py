@@ -16,9 +16,11 @@ Figures, not assertions about speed: run it on the machine you will grade on.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -92,6 +94,11 @@ def main() -> None:
         ours = {student: float(row["score"]) for (student, _), row in read_grades(tmp / "ours").items()}
         print(f"  python -m autograder grade (everything):       {ours_seconds:7.1f} s "
               f"({ours_seconds / args.students:.2f} s per submission)")
+        timings = [json.loads(path.read_text()).get("timings", {})
+                   for path in (tmp / "ours" / "work").glob(f"*/{args.exercise}/result.json")]
+        parts = {part: statistics.mean(t.get(part, 0.0) for t in timings) for part in ("judge", "autograde", "feedback")}
+        print("    per submission, inside a worker: " + ", ".join(f"{part} {sec:.2f} s" for part, sec in parts.items())
+              + " (judge: the trusted split, student process included)")
         differ = {s: (plain.get(s), ours.get(s)) for s in set(plain) | set(ours) if plain.get(s) != ours.get(s)}
         print(f"  scores agree on {args.students - len(differ)} of {args.students} submissions"
               + (f"; they differ on {differ}" if differ else ""))

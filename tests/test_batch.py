@@ -77,9 +77,12 @@ def test_summary_counts_named_mistakes(batch):
     assert (out / "summary.png").stat().st_size > 1000
 
 
-def test_force_regrades(batch):
-    out, expected, _, _, submitted = batch
-    done = subprocess.run(grade_command(submitted, out, "--force"), cwd=REPO, capture_output=True, text=True,
-                          timeout=1800)
-    assert done.returncode == 0
-    assert f"grading {len(expected)} submission(s)" in done.stdout
+def test_force_regrades_and_a_rerun_does_not(release, tmp_path):
+    submitted, out = tmp_path / "submitted", tmp_path / "out"
+    build_class(submitted, release, 2)  # two correct submissions
+    runs = [subprocess.run(grade_command(submitted, out, *extra), cwd=REPO, capture_output=True, text=True,
+                           timeout=900) for extra in ((), (), ("--force",))]
+    assert all(run.returncode == 0 for run in runs)
+    assert "grading 2 submission(s)" in runs[0].stdout
+    assert "grading 0 submission(s) with 2 worker(s); 2 already graded" in runs[1].stdout
+    assert "grading 2 submission(s)" in runs[2].stdout and "already graded" not in runs[2].stdout
