@@ -133,6 +133,7 @@ class Worker:
     def __init__(self, limits: Limits, log: Path):
         self.limits, self.log = limits, log
         self.process = None
+        self.warming: threading.Thread | None = None
 
     def _start(self) -> None:
         self.process = subprocess.Popen(
@@ -140,8 +141,8 @@ class Worker:
             stderr=self.log.open("a"), text=True, preexec_fn=_limit_memory(self.limits.memory_mb), cwd=str(REPO),
             env={**os.environ, "PYTHONPATH": str(REPO)})  # the worker's own path; kernels and probes get none
         if self._wait_line(300) != "ready":
-            self.stop()
-            raise CourseError(f"A grading worker did not start; see {self.log}.")
+            self.stop()  # grade() starts another one for the next job and reports this one's failure
+            print(f"warning: a grading worker did not start; see {self.log}", file=sys.stderr)
 
     def _wait_line(self, seconds: float) -> str | None:
         ready, _, _ = select.select([self.process.stdout], [], [], seconds)
@@ -150,6 +151,8 @@ class Worker:
     def grade(self, job: Job) -> Result:
         if self.process is None or self.process.poll() is not None:
             self._start()
+        if self.process is None:
+            return Result.failed(job, Status.ERROR, f"The grading worker could not start; see {self.log}.")
         workdir = Path(job.workdir)
         for stale in ("result.json", "judged.json"):
             (workdir / stale).unlink(missing_ok=True)
@@ -188,16 +191,25 @@ class Worker:
             self.process = None
 
 
-def run_jobs(jobs: list[Job], limits: Limits, out: Path, progress) -> list[Result]:
-    """Grade every job on ``limits.jobs`` long-lived workers; results in the order of ``jobs``."""
+def start_workers(count: int, limits: Limits, out: Path) -> list[Worker]:
+    """``count`` workers, warming up (imports) in the background while the batch is prepared."""
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    workers = [Worker(limits, out / "logs" / f"worker-{n}.log") for n in range(count)]
+    for worker in workers:
+        worker.warming = threading.Thread(target=worker._start, daemon=True)
+        worker.warming.start()
+    return workers
+
+
+def run_jobs(jobs: list[Job], workers: list[Worker], progress) -> list[Result]:
+    """Grade every job on the long-lived ``workers``; results in the order of ``jobs``."""
     todo: queue.Queue = queue.Queue()
     for index, job in enumerate(jobs):
         todo.put((index, job))
     results: list[Result | None] = [None] * len(jobs)
-    (out / "logs").mkdir(parents=True, exist_ok=True)
 
-    def slot(number: int) -> None:
-        worker = Worker(limits, out / "logs" / f"worker-{number}.log")
+    def slot(worker: Worker) -> None:
+        worker.warming.join()
         try:
             while True:
                 try:
@@ -209,7 +221,7 @@ def run_jobs(jobs: list[Job], limits: Limits, out: Path, progress) -> list[Resul
         finally:
             worker.stop()
 
-    threads = [threading.Thread(target=slot, args=(n,), daemon=True) for n in range(min(limits.jobs, len(jobs)))]
+    threads = [threading.Thread(target=slot, args=(worker,), daemon=True) for worker in workers]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -230,6 +242,7 @@ def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = No
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    workers = start_workers(min(limits.jobs, len(submissions)), limits, out)
     with tempfile.TemporaryDirectory(prefix="rnn-grade-") as tmp:
         batch = Path(tmp)
         generate_student_versions(batch, exercises, source=write_grading_sources(batch / "source", exercises))
@@ -250,7 +263,7 @@ def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = No
         print(f"grading {len(jobs)} submission(s) with {limits.jobs} worker(s)"
               + (f"; {len(kept)} already graded (--force regrades them)" if kept else ""), flush=True)
         with _progress(len(jobs)) as bar:
-            results = kept + run_jobs(jobs, limits, out, bar)
+            results = kept + run_jobs(jobs, workers, bar)
         for result in results:
             result.flags = scan_flags(next(Path(j) for s, e, j, _ in submissions
                                            if (s, e) == (result.student, result.exercise)))

@@ -47,13 +47,15 @@ def make_submissions(folder: Path, exercise: str, count: int, release: Path) -> 
 
 def plain_nbgrader(course: Path, submitted: Path, exercise: str) -> tuple[float, dict[str, float]]:
     """nbgrader as shipped: autograde, then generate_feedback. Returns (seconds, {student: score})."""
+    course.mkdir(parents=True)
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\n"
         f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
         f"c.CourseDirectory.source_directory = {str(EXERCISES)!r}\n"
         "c.ClearSolutions.code_stub = {'python': '# YOUR CODE HERE\\nraise NotImplementedError()'}\n")
     shutil.copytree(submitted, course / "submitted")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}  # the hidden tests import autograder.checks in the kernel
+    # The hidden tests import autograder.checks in the kernel; nbgrader runs `alembic` from the environment.
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PATH": f"{Path(NBGRADER).parent}{os.pathsep}{os.environ['PATH']}"}
     run = lambda *args: subprocess.run([NBGRADER, *args], cwd=course, env=env, capture_output=True, text=True,
                                        check=True)
     run("generate_assignment", exercise, "--force")
