@@ -109,6 +109,7 @@ def _limit_memory(megabytes: int):
     def apply():
         limit = megabytes * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        sandbox.join_pids_cgroup()  # and a number of processes, where cgroups allow it
     return apply
 
 
@@ -189,6 +190,7 @@ class Worker:
             _kill_tree(self.process.pid)
             self.process.wait()
             self.process = None
+            sandbox.remove_empty_cgroups()
 
 
 def start_workers(count: int, limits: Limits, out: Path) -> list[Worker]:
@@ -242,6 +244,7 @@ def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = No
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    sandbox.remove_empty_cgroups()  # left by an earlier batch whose last processes outlived it
     workers = start_workers(min(limits.jobs, len(submissions)), limits, out)
     with tempfile.TemporaryDirectory(prefix="rnn-grade-") as tmp:
         batch = Path(tmp)
@@ -260,7 +263,7 @@ def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = No
                 kept.append(done)
             else:
                 jobs.append(job)
-        print(f"grading {len(jobs)} submission(s) with {limits.jobs} worker(s)"
+        print(f"grading {len(jobs)} submission(s) with {len(workers)} worker(s)"
               + (f"; {len(kept)} already graded (--force regrades them)" if kept else ""), flush=True)
         with _progress(len(jobs)) as bar:
             results = kept + run_jobs(jobs, workers, bar)

@@ -12,7 +12,10 @@
 * ``none``: the code runs as the grader's user. Only the split between
   the student's process and the judge protects the verdict.
 
-Every kind also sets resource limits (memory, processes, file size).
+Every kind also sets resource limits (memory, file size). Each grading worker,
+with every kernel and student process it starts, is also held to a number of
+processes by a cgroup (``pids`` controller) where this machine lets us make one:
+a fork bomb then fails inside its own cgroup.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+PIDS_ROOT = Path("/sys/fs/cgroup/pids/rnn-grader")  # cgroup v1's pids controller, where it is mounted
+PIDS_MAX = 1024  # processes and threads of one worker, its kernels and its student processes
 
 
 def _torch_dir() -> Path | None:
@@ -114,3 +119,28 @@ def detect(hidden: list[Path], prefer: str = "auto") -> Sandbox:
     return Sandbox("none", hidden, warning=(
         f"warning: {reason}, and the grader is not root, so student code runs as your user, unsandboxed. "
         "Verdicts are still computed outside the student's process, but the code could read or write your files."))
+
+
+def join_pids_cgroup(limit: int = PIDS_MAX) -> bool:
+    """Put the calling process (and so everything it starts) in a new cgroup of at most ``limit`` tasks.
+
+    Called before a worker starts. Returns False, changing nothing, where no pids cgroup can be made.
+    """
+    group = PIDS_ROOT / str(os.getpid())
+    try:
+        group.mkdir(parents=True, exist_ok=True)
+        (group / "pids.max").write_text(str(limit))
+        (group / "cgroup.procs").write_text(str(os.getpid()))
+        return True
+    except OSError:
+        return False
+
+
+def remove_empty_cgroups() -> None:
+    """Remove the cgroups of workers that have exited (a cgroup with processes left cannot be removed)."""
+    if PIDS_ROOT.is_dir():
+        for group in PIDS_ROOT.iterdir():
+            try:
+                group.rmdir()
+            except OSError:
+                pass

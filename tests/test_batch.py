@@ -84,5 +84,5 @@ def test_force_regrades_and_a_rerun_does_not(release, tmp_path):
                            timeout=900) for extra in ((), (), ("--force",))]
     assert all(run.returncode == 0 for run in runs)
     assert "grading 2 submission(s)" in runs[0].stdout
-    assert "grading 0 submission(s) with 2 worker(s); 2 already graded" in runs[1].stdout
+    assert "grading 0 submission(s) with 2 worker(s); 2 already graded" in runs[1].stdout, runs[1].stdout
     assert "grading 2 submission(s)" in runs[2].stdout and "already graded" not in runs[2].stdout
