@@ -95,6 +95,17 @@ for pattern in ['/tmp/rnn-grade-*/gradebook.db', '{out}/grades.csv', '{out}/resu
     "floods_output": """
 print("x" * 50_000_000)
 """,
+    "forks_many": """
+import os, time
+for _ in range(1500):  # bounded, so that a machine without a pids cgroup survives the test too
+    try:
+        if os.fork() == 0:
+            time.sleep(3)
+            os._exit(0)
+    except OSError as error:
+        print("fork refused:", error)
+        break
+""",
 }
 
 
@@ -141,6 +152,15 @@ def test_trick_earns_only_the_honest_part_and_is_flagged(attacked, trick):
     assert float(row["score"]) == float(grades[(honest, EXERCISE)]["score"]), row
     if trick not in ("uses_torch", "floods_output"):  # honest code, on which the judge alone decides
         assert row["flags"], f"{trick} is not flagged"
+
+
+def test_a_fork_bomb_is_held_by_the_pids_cgroup(attacked):
+    from autograder.sandbox import PIDS_ROOT
+
+    if not PIDS_ROOT.parent.is_dir():
+        pytest.skip("no cgroup v1 pids controller on this machine: nothing to check (README says so)")
+    notebook = (attacked / "autograded" / "forks_many" / EXERCISE / f"{EXERCISE}.ipynb").read_text()
+    assert "fork refused:" in notebook and "Resource temporarily unavailable" in notebook
 
 
 def test_torch_in_a_numpy_answer_is_explained(attacked):
