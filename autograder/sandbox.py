@@ -57,13 +57,13 @@ class Sandbox:
             return argv, preexec
         command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
                    "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
-        keep = [Path(sys.prefix)]  # the interpreter and its packages, even when they live in the repository
         for hidden in self.hidden:
             if hidden.exists():
                 command += ["--tmpfs", str(hidden)]
-                for path in keep:
-                    if _inside(path, hidden):
-                        command += ["--ro-bind", str(path), str(path)]
+        # The interpreter and its packages, even when they live in the repository or under /tmp (a CI clone).
+        for path in dict.fromkeys(Path(p).resolve() for p in (sys.prefix, sys.base_prefix)):
+            if path != Path("/"):
+                command += ["--ro-bind", str(path), str(path)]
         torch = _torch_dir()
         if not allow_torch and torch is not None:
             command += ["--tmpfs", str(torch)]
@@ -72,14 +72,6 @@ class Sandbox:
         for path in writable:
             command += ["--bind", str(path), str(path)]
         return command + ["--"] + argv, preexec
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
 
 
 def _give(path: Path, uid: int) -> None:
