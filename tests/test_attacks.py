@@ -129,7 +129,7 @@ def attacked(release, tmp_path_factory):
             answers["elman_step"] = trick + "\n" + answers["elman_step"]
         write(submitted / name, EXERCISE, submission(student_version, answers))
     done = autograder("grade", str(submitted), "--out", str(out), "--jobs", "2", "--exercise", EXERCISE,
-                      "--cell-timeout", "10")
+                      "--cell-timeout", "10", "--call-timeout", "5")
     assert done.returncode == 0, done.stdout + done.stderr
     print(done.stdout, done.stderr)
     return out

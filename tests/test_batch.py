@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 def grade_command(submitted, out, *extra):
     return [sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out), "--jobs", "2",
-            "--cell-timeout", "10", "--exercise", EXERCISE, *extra]
+            "--cell-timeout", "10", "--call-timeout", "5", "--exercise", EXERCISE, *extra]
 
 
 @pytest.fixture(scope="module")

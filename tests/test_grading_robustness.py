@@ -51,7 +51,7 @@ def sabotaged(release, tmp_path_factory):
     (submitted / "empty_folder" / EXERCISE).mkdir(parents=True)
     out = tmp_path_factory.mktemp("sabotaged-out")
     done = autograder("grade", str(submitted), "--out", str(out), "--jobs", "2", "--timeout", "90",
-                      "--cell-timeout", "4", "--memory", "3000")
+                      "--cell-timeout", "4", "--call-timeout", "5", "--memory", "3000")
     assert done.returncode == 0, done.stdout + done.stderr
     return out
 
