@@ -116,9 +116,13 @@ def detect(hidden: list[Path], prefer: str = "auto") -> Sandbox:
 def join_pids_cgroup(limit: int = PIDS_MAX) -> bool:
     """Put the calling process (and so everything it starts) in a new cgroup of at most ``limit`` tasks.
 
-    Called before a worker starts. Returns False, changing nothing, where no pids cgroup can be made.
+    Called before a worker starts, and by the worker before each job (so that what a job leaves dying, say the
+    zombies of a fork bomb, does not count against the next). Returns False, changing nothing, where no pids cgroup
+    can be made.
     """
-    group = PIDS_ROOT / str(os.getpid())
+    import time
+
+    group = PIDS_ROOT / f"{os.getpid()}-{time.monotonic_ns()}"
     try:
         group.mkdir(parents=True, exist_ok=True)
         (group / "pids.max").write_text(str(limit))

@@ -68,6 +68,10 @@ def warm_up() -> None:
 
 
 def grade_safely(job: Job) -> Result:
+    from autograder import sandbox
+
+    sandbox.join_pids_cgroup()  # a fresh process budget for this job
+    sandbox.remove_empty_cgroups()
     started = time.monotonic()
     Path(job.workdir).mkdir(parents=True, exist_ok=True)
     try:
