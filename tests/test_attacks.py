@@ -154,13 +154,11 @@ def test_trick_earns_only_the_honest_part_and_is_flagged(attacked, trick):
         assert row["flags"], f"{trick} is not flagged"
 
 
-def test_a_fork_bomb_is_held_by_the_pids_cgroup(attacked):
-    from autograder.sandbox import PIDS_ROOT
-
-    if not PIDS_ROOT.parent.is_dir():
-        pytest.skip("no cgroup v1 pids controller on this machine: nothing to check (README says so)")
-    notebook = (attacked / "autograded" / "forks_many" / EXERCISE / f"{EXERCISE}.ipynb").read_text()
-    assert "fork refused:" in notebook and "Resource temporarily unavailable" in notebook
+def test_a_fork_bomb_costs_only_its_own_submission(attacked):
+    """It earns its honest part (above), and every other submission of the batch is graded as usual."""
+    grades = read_grades(attacked)
+    assert all(row["status"] == "graded" for row in grades.values()), {k: r["message"] for k, r in grades.items()
+                                                                       if r["status"] != "graded"}
 
 
 def test_torch_in_a_numpy_answer_is_explained(attacked):
