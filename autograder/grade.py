@@ -449,5 +449,5 @@ def _problem_page(r: Result) -> str:
                    for t in r.tests)
     table = f"<table><tr><th>test</th><th>points</th><th>what was checked</th></tr>{rows}</table>" if rows else ""
     return (f"<!doctype html><meta charset='utf-8'><title>{escape(r.exercise)}: {escape(r.student)}</title>"
-            f"<h1>{escape(r.exercise)}: {r.score:g} / {r.max_score:g}</h1>"
+            f"<h1>Grading summary: {escape(r.exercise)}, {r.score:g} / {r.max_score:g} points</h1>"
             f"<p><strong>{escape(r.status.value)}</strong>: {escape(r.message)}</p>{table}")
