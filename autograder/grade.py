@@ -43,6 +43,7 @@ from pathlib import Path
 from autograder import sandbox
 from autograder.course import (COURSE_ID, REPO, CourseError, exercise_names, generate_student_versions,
                                write_grading_sources)
+from autograder.files import copy_regular_tree
 from autograder.records import Job, Result, Status, load, save, write_atomically
 
 
@@ -57,19 +58,32 @@ class Limits:
 
 
 def find_submissions(submitted: Path, exercises: list[str]) -> tuple[list[tuple[str, str, Path, str]], list[dict]]:
-    """(student, exercise, notebook, note) for every submission; rows for missing notebooks.
+    """(student, exercise, notebook, note) for every submission; rows for those that cannot be graded.
 
     A folder whose notebook was renamed (``elman (1).ipynb``, as a second
     download names it) is graded if it holds exactly one notebook; the note
-    says so. Folders that are not exercises are reported, not graded.
+    says so. Folders that are not exercises are reported, not graded. Nothing
+    is followed through a symbolic link: a linked folder or notebook gets a
+    row of its own with status ``invalid``.
     """
+    from autograder.files import is_link_free
+
     if not submitted.is_dir():
         raise CourseError(f"{submitted} is not a folder. Expected SUBMITTED/<student>/<exercise>/<exercise>.ipynb.")
-    found, missing = [], []
+    found, rows = [], []
+
+    def refused(student, exercise, what):
+        rows.append({"student": student, "exercise": exercise, "status": Status.INVALID,
+                     "message": f"{what} is a symbolic link; links are not graded: submit the notebook file itself."})
+
     students = sorted(p for p in submitted.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not students:
         raise CourseError(f"{submitted} holds no student folders. Expected SUBMITTED/<student>/<exercise>/<exercise>.ipynb.")
     for student in students:
+        if not is_link_free(student):
+            for exercise in exercises:
+                refused(student.name, exercise, f"The folder {student.name}")
+            continue
         for folder in sorted(p for p in student.iterdir() if p.is_dir() and p.name not in exercises):
             print(f"warning: {student.name}/{folder.name} is not an exercise "
                   f"({', '.join(exercises)}); it is not graded", file=sys.stderr)
@@ -77,18 +91,23 @@ def find_submissions(submitted: Path, exercises: list[str]) -> tuple[list[tuple[
             folder = student / exercise
             if not folder.is_dir():
                 continue
+            if not is_link_free(folder):
+                refused(student.name, exercise, f"The folder {student.name}/{exercise}")
+                continue
             notebook = folder / f"{exercise}.ipynb"
             others = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
-            if notebook.is_file():
+            if notebook.is_symlink() or (not notebook.exists() and len(others) == 1 and others[0].is_symlink()):
+                refused(student.name, exercise, (notebook if notebook.is_symlink() else others[0]).name)
+            elif notebook.is_file():
                 found.append((student.name, exercise, notebook, ""))
             elif len(others) == 1:
                 found.append((student.name, exercise, others[0],
                               f"Graded {others[0].name}, the only notebook submitted (expected {exercise}.ipynb)."))
             else:
                 present = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
-                missing.append({"student": student.name, "exercise": exercise,
-                                "message": f"No {exercise}.ipynb in the submission (it holds {present})."})
-    return found, missing
+                rows.append({"student": student.name, "exercise": exercise, "status": Status.MISSING,
+                             "message": f"No {exercise}.ipynb in the submission (it holds {present})."})
+    return found, rows
 
 
 def max_scores(gradebook: Path, exercises: list[str]) -> dict[str, float]:
@@ -99,7 +118,14 @@ def max_scores(gradebook: Path, exercises: list[str]) -> dict[str, float]:
 
 
 def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The sha256 of a submitted notebook ("" for one the worker will refuse: a link, or too large)."""
+    from autograder.files import NotAccepted, read_regular
+    from autograder.worker import MAX_NOTEBOOK_BYTES
+
+    try:
+        return hashlib.sha256(read_regular(path, MAX_NOTEBOOK_BYTES)).hexdigest()
+    except (NotAccepted, OSError):
+        return ""
 
 
 # ----------------------------------------------------------------- the workers
@@ -131,15 +157,16 @@ def _kill_tree(pid: int) -> None:
 class Worker:
     """One long-lived ``autograder.worker --serve`` process, fed one job at a time."""
 
-    def __init__(self, limits: Limits, log: Path):
-        self.limits, self.log = limits, log
+    def __init__(self, limits: Limits, log: Path, slot: int):
+        self.limits, self.log, self.slot = limits, log, slot
         self.process = None
         self.warming: threading.Thread | None = None
 
     def _start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.worker", "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self.log.open("a"), text=True, preexec_fn=_limit_memory(self.limits.memory_mb), cwd=str(REPO),
+            [sys.executable, "-m", "autograder.worker", "--serve", "--slot", str(self.slot)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self.log.open("a"), text=True, start_new_session=True,
+            preexec_fn=_limit_memory(self.limits.memory_mb), cwd=str(REPO),
             env={**os.environ, "PYTHONPATH": str(REPO)})  # the worker's own path; kernels and probes get none
         if self._wait_line(300) != "ready":
             self.stop()  # grade() starts another one for the next job and reports this one's failure
@@ -196,7 +223,7 @@ class Worker:
 def start_workers(count: int, limits: Limits, out: Path) -> list[Worker]:
     """``count`` workers, warming up (imports) in the background while the batch is prepared."""
     (out / "logs").mkdir(parents=True, exist_ok=True)
-    workers = [Worker(limits, out / "logs" / f"worker-{n}.log") for n in range(count)]
+    workers = [Worker(limits, out / "logs" / f"worker-{n}.log", n) for n in range(count)]
     for worker in workers:
         worker.warming = threading.Thread(target=worker._start, daemon=True)
         worker.warming.start()
@@ -240,23 +267,28 @@ def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = No
     unknown = sorted(set(exercises) - set(exercise_names()))
     if unknown:
         raise CourseError(f"Unknown exercise(s) {', '.join(unknown)}; the exercises are {', '.join(exercise_names())}.")
-    submissions, missing = find_submissions(submitted, exercises)
+    submissions, unplaced = find_submissions(submitted, exercises)
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        out.chmod(0o700)  # grades are private; and in the uid mode, student code must not read them
     started = time.monotonic()
     sandbox.remove_empty_cgroups()  # left by an earlier batch whose last processes outlived it
-    workers = start_workers(min(limits.jobs, len(submissions)), limits, out)
     with tempfile.TemporaryDirectory(prefix="rnn-grade-") as tmp:
         batch = Path(tmp)
-        generate_student_versions(batch, exercises, source=write_grading_sources(batch / "source", exercises))
-        maxima = max_scores(batch / "gradebook.db", exercises)
-        box = sandbox.detect(hidden=[REPO, out, submitted, batch], prefer=limits.sandbox)
+        box = sandbox.detect(limits.sandbox, hidden=[REPO, out, submitted.resolve(), batch])
+        print(f"sandbox: {box.kind}" + (" (student code as an unprivileged uid per worker)" if box.drops_root else ""),
+              flush=True)
         if box.warning:
             print(box.warning, file=sys.stderr)
+        workers = start_workers(min(limits.jobs, len(submissions)), limits, out)
+        stage_root = sandbox.make_stage_root()
+        generate_student_versions(batch, exercises, source=write_grading_sources(batch / "source", exercises))
+        maxima = max_scores(batch / "gradebook.db", exercises)
         jobs, kept = [], []
         for student, exercise, notebook, note in submissions:
-            job = Job(student, exercise, str(notebook.resolve()), str(out / "work" / student / exercise), str(batch),
-                      maxima[exercise], digest(notebook), box.kind, [str(p) for p in box.hidden],
+            job = Job(student, exercise, str(notebook.absolute()), str(out / "work" / student / exercise), str(batch),
+                      maxima[exercise], digest(notebook), box.kind, str(stage_root),
                       limits.cell_timeout, limits.call_timeout, limits.memory_mb, note)
             done = None if force else load(Path(job.workdir) / "result.json")
             if done is not None and done.digest == job.digest and done.status != Status.ERROR:
@@ -265,13 +297,13 @@ def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = No
                 jobs.append(job)
         print(f"grading {len(jobs)} submission(s) with {len(workers)} worker(s)"
               + (f"; {len(kept)} already graded (--force regrades them)" if kept else ""), flush=True)
-        with _progress(len(jobs)) as bar:
-            results = kept + run_jobs(jobs, workers, bar)
-        for result in results:
-            result.flags = scan_flags(next(Path(j) for s, e, j, _ in submissions
-                                           if (s, e) == (result.student, result.exercise)))
-        for row in missing:
-            results.append(Result(row["student"], row["exercise"], 0.0, maxima[row["exercise"]], Status.MISSING,
+        try:
+            with _progress(len(jobs)) as bar:
+                results = kept + run_jobs(jobs, workers, bar)
+        finally:
+            shutil.rmtree(stage_root, ignore_errors=True)
+        for row in unplaced:
+            results.append(Result(row["student"], row["exercise"], 0.0, maxima[row["exercise"]], row["status"],
                                   row["message"]))
         write_outputs(out, results)
         merge_gradebook(out, batch, results, db_url)
@@ -310,18 +342,6 @@ class _progress:
             self.bar.close()
 
 
-def scan_flags(notebook: Path) -> list[str]:
-    """The static flags of a submission (see flags.py); none for a notebook that cannot be read."""
-    import nbformat
-
-    from autograder import flags
-
-    try:
-        return flags.scan(nbformat.read(notebook, as_version=4))
-    except Exception:
-        return []
-
-
 # ---------------------------------------------------------------------- outputs
 
 
@@ -344,10 +364,8 @@ def write_outputs(out: Path, results: list[Result]) -> None:
         else:  # no notebook feedback could be made: say why on a page of our own
             write_atomically(page, _problem_page(r))
         graded = work / "course" / "autograded" / r.student / r.exercise
-        if graded.is_dir():
-            target = out / "autograded" / r.student / r.exercise
-            shutil.rmtree(target, ignore_errors=True)
-            shutil.copytree(graded, target)
+        if graded.is_dir() and not graded.is_symlink():
+            copy_regular_tree(graded, out / "autograded" / r.student / r.exercise)
     vendored = REPO / "_build" / "vendor" / "static" / "mathjax"
     if vendored.is_dir() and not (out / "feedback" / "mathjax").is_dir():
         shutil.copytree(vendored, out / "feedback" / "mathjax")

@@ -81,14 +81,12 @@ class Student:
             raise StudentGone(f"the notebook's process stopped ({error})") from None
 
     def _receive(self, deadline: float) -> dict:
-        left = deadline - time.monotonic()
-        ready, _, _ = select.select([self.read_fd], [], [], max(left, 0))
-        if not ready:
+        try:
+            return wire.receive(self.read_fd, deadline)
+        except wire.WireTimeout:
             self.kill()
             raise StudentGone(f"your code ran too long: it did not return within {self.call_timeout:g} s "
-                              "(an infinite loop?)")
-        try:
-            return wire.receive(self.read_fd)
+                              "(an infinite loop?)") from None
         except (wire.WireError, ValueError) as error:
             self.kill()
             raise StudentGone(f"Python stopped while running your code, or sent something unreadable ({error})") from None
@@ -310,8 +308,8 @@ def _write_back(sent, after) -> None:
 # --------------------------------------------------------------- one submission
 
 
-def start(cells: list[dict], workdir: Path, sandbox, call_timeout: float, memory_mb: int,
-          cell_timeout: float = 60) -> tuple[Student, list[dict]]:
+def start(cells: list[dict], place: "ProbePlace", call_timeout: float, cell_timeout: float = 60
+          ) -> tuple[Student, list[dict]]:
     """Start the student's process on these cells; returns the connection and the cells that raised.
 
     A cell that runs longer than ``cell_timeout`` or kills the process is left
@@ -320,7 +318,7 @@ def start(cells: list[dict], workdir: Path, sandbox, call_timeout: float, memory
     """
     skipped: list[dict] = []
     while True:
-        student, errors, stuck = _start_once(cells, workdir, sandbox, call_timeout, memory_mb, cell_timeout)
+        student, errors, stuck = _start_once(cells, place, call_timeout, cell_timeout)
         if stuck is None:
             return student, skipped + errors
         if len(skipped) == 3:
@@ -330,25 +328,36 @@ def start(cells: list[dict], workdir: Path, sandbox, call_timeout: float, memory
         cells = [c for c in cells if c["id"] != stuck[0]]
 
 
-def _start_once(cells, workdir, sandbox, call_timeout, memory_mb, cell_timeout):
+@dataclass
+class ProbePlace:
+    """Where and how the student's process runs: the folder of its code, and the sandbox's command for it.
+
+    ``command(args, fds)`` is the command line that runs the interpreter with ``args`` in
+    the job's sandbox, keeping the descriptors ``fds`` open; ``before()`` runs before each start (ending what an
+    earlier start left running); ``log`` receives the process's own errors at start-up.
+    """
+
+    folder: Path
+    command: object
+    before: object
+    log: Path
+
+
+def _start_once(cells, place: ProbePlace, call_timeout, cell_timeout):
     import shutil
 
-    stage = workdir / "probe"
-    stage.mkdir(parents=True, exist_ok=True)
+    place.before()
     for name in ("probe.py", "wire.py", "shared_ops.py"):
-        shutil.copy(HERE / name, stage / name)
-    (stage / "cells.json").write_text(json.dumps(cells))
+        shutil.copy(HERE / name, place.folder / name)
+    (place.folder / "cells.json").write_text(json.dumps(cells))
     to_student_r, to_student_w = os.pipe()
     from_student_r, from_student_w = os.pipe()
-    argv = [sys.executable, "-I", str(stage / "probe.py"), str(stage / "cells.json"),
-            str(to_student_r), str(from_student_w)]
-    command, preexec = sandbox.wrap(argv, readable=[stage], writable=[], memory_mb=memory_mb, allow_torch=False)
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
-           "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
-           **{k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_") or k == "LANG"}}
-    process = subprocess.Popen(command, pass_fds=(to_student_r, from_student_w), stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=(workdir / "probe.log").open("w"),
-                               preexec_fn=preexec, env=env, cwd=str(stage), start_new_session=True)
+    args = ["-I", str(place.folder / "probe.py"), str(place.folder / "cells.json"), str(to_student_r),
+            str(from_student_w)]
+    with place.log.open("w") as log:
+        process = subprocess.Popen(place.command(args, (to_student_r, from_student_w)),
+                                   pass_fds=(to_student_r, from_student_w), stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     os.close(to_student_r)
     os.close(from_student_w)
     student = Student(process, from_student_r, to_student_w, call_timeout)

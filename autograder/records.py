@@ -36,7 +36,7 @@ class Job:
     max_score: float
     digest: str  # sha256 of the submitted file: a rerun grades it again only if it changed
     sandbox: str = "none"
-    hidden: list[str] = field(default_factory=list)
+    stage_root: str = ""  # the batch's folder of stages (sandbox.make_stage_root)
     cell_timeout: int = 60
     call_timeout: int = 20
     memory_mb: int = 4096

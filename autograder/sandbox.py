@@ -1,116 +1,322 @@
-"""Where a student's code runs: a bubblewrap sandbox, a throwaway user, or (with a warning) as we are.
+"""Where a student's code runs: what it may see, what it may do, and as whom.
 
-:func:`detect` picks the strongest isolation this machine offers, once per batch:
+Every process that runs a submission's code (the judge's probe and nbgrader's kernel)
+starts through :func:`Sandbox.command`. :func:`detect` picks the mode once per batch:
 
-* ``bwrap`` (Debian's ``bubblewrap``; user namespaces): the filesystem is
-  read-only; /tmp is private; the repository (reference solutions, checks,
-  sources), the grading folders (gradebook, other submissions, results) and
-  the submissions are hidden; PyTorch can be hidden too; separate PID, IPC
-  and UTS namespaces.
-* ``uid`` (when grading as root without bubblewrap): the code runs as the
-  unprivileged user ``nobody``; files that user may read stay readable.
-* ``none``: the code runs as the grader's user. Only the split between
-  the student's process and the judge protects the verdict.
+* ``bwrap`` (Debian's ``bubblewrap``): the process sees an allow-list, not a copy of
+  ``/``: ``/usr`` (and the ``/bin``, ``/lib`` links), the dynamic linker's cache, the
+  interpreter and its packages, its own writable stage, a private ``/tmp`` of limited
+  size, a minimal ``/dev`` and its own ``/proc``. Nothing else exists there: not the
+  repository (in however many copies), ``/root``, ``/home``, the batch, the gradebook,
+  other submissions. It has its own network (loopback only, nothing listening), PID,
+  IPC and UTS namespaces, and dies with its parent. Inside it is uid 65534 in a user
+  namespace with no capability, ``no_new_privs``, and no further user namespaces.
+  When the grader is root, a first bubblewrap (as root) lays out the allow-list; our
+  launcher (``launch.py``) then gives up root for the worker's own unprivileged uid,
+  and a second bubblewrap, started by that uid, makes the user namespace. So outside
+  the sandbox too the student's processes belong to an unprivileged uid, one per
+  worker, which ``RLIMIT_NPROC`` binds and :func:`kill_uid` clears after every job.
+* ``uid`` (root without bubblewrap, as in most containers): the process runs as the
+  worker's unprivileged uid, with the same limits and a clean environment, in the
+  machine's own filesystem and network. What is hidden is hidden by permissions:
+  :func:`detect` refuses the mode unless the interpreter can run as that uid and none
+  of the hidden folders (repository, batch, output, submissions) can be read by it.
+* ``none``: the grader's own user, unsandboxed (only the split between the student's
+  process and the judge protects the verdict). Never chosen for root unless asked for.
 
-Every kind also sets resource limits (memory, file size). Each grading worker,
-with every kernel and student process it starts, is also held to a number of
-processes by a cgroup (``pids`` controller) where this machine lets us make one:
-a fork bomb then fails inside its own cgroup.
+In every mode: memory, file size and core limits, an environment built from an
+allow-list, no inherited descriptor but those named, and a private stage folder that
+the grader never reads back. A pids cgroup per worker holds fork bombs where the
+machine lets us make one.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import resource
+import pwd
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
-from dataclasses import dataclass, field
+import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.course import CourseError
+
 REPO = Path(__file__).resolve().parent.parent
+LAUNCHER = (Path(__file__).resolve().parent / "launch.py").read_text()
 PIDS_ROOT = Path("/sys/fs/cgroup/pids/rnn-grader")  # cgroup v1's pids controller, where it is mounted
 PIDS_MAX = 1024  # processes and threads of one worker, its kernels and its student processes
+SLOT_UID_BASE = 1_650_000  # worker n's student processes run as SLOT_UID_BASE + n (no passwd entry needed)
+INSIDE_UID = 65534  # the uid a process sees for itself inside bubblewrap's user namespace
+FILE_MB = 256  # the largest file a student's process may write
+TMP_MB = 256  # its private /tmp (bubblewrap)
+NPROC = 512  # processes and threads of one worker's unprivileged uid
+PASSED_THROUGH = ("LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # machine facts, not secrets
 
 
-def _torch_dir() -> Path | None:
-    path = Path(sysconfig.get_paths()["purelib"]) / "torch"
+class SandboxError(CourseError):
+    """The sandbox asked for cannot work here; the message says why and what to do."""
+
+
+def slot_uid(slot: int) -> int:
+    return SLOT_UID_BASE + slot
+
+
+def interpreter() -> tuple[str, list[Path]]:
+    """This interpreter as a path that works inside the sandbox, and the folders it needs.
+
+    A virtual environment is found from the path Python is started by, so the folder of
+    ``sys.executable`` is resolved (``.venv -> /elsewhere/venv``) but not the file itself.
+    """
+    executable = Path(sys.executable)
+    folders = [Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"],
+                                          sysconfig.get_paths()["stdlib"])]
+    folders.append(executable.parent.resolve())
+    base = Path(os.path.realpath(sys.executable)).parent  # the real binary, for a venv whose python is a link
+    folders.append(base.parent if base.name == "bin" else base)
+    kept = []
+    for folder in sorted(set(folders), key=lambda p: len(p.parts)):
+        if folder != Path("/") and not any(folder.is_relative_to(k) for k in kept) and folder.is_dir():
+            kept.append(folder)
+    return str(executable.parent.resolve() / executable.name), kept
+
+
+def torch_folder() -> Path | None:
+    path = Path(sysconfig.get_paths()["purelib"]).resolve() / "torch"
     return path if path.is_dir() else None
 
 
-@dataclass
+def student_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The whole environment of a student's process: nothing of the grader's but machine facts."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home), "MPLBACKEND": "Agg",
+           "MPLCONFIGDIR": str(home / ".matplotlib"), "IPYTHONDIR": str(home / ".ipython"),
+           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    env.update({k: os.environ[k] for k in PASSED_THROUGH if k in os.environ})
+    env.update(extra or {})
+    return env
+
+
+@dataclass(frozen=True)
 class Sandbox:
     kind: str  # "bwrap", "uid" or "none"
-    hidden: list[Path] = field(default_factory=list)  # folders the student's code must not see
     warning: str = ""
 
-    def wrap(self, argv: list[str], readable: list[Path], writable: list[Path], memory_mb: int,
-             allow_torch: bool) -> tuple[list[str], object]:
-        """The command that runs ``argv`` in this sandbox, and the function to run before it (limits, uid)."""
-        uid = 65534 if self.kind == "uid" else None
-        if self.kind == "uid":
-            for path in writable:
-                _give(path, uid)
-        preexec = _limits(memory_mb, uid)
+    @property
+    def drops_root(self) -> bool:
+        """Whether student processes become an unprivileged uid of their worker's own."""
+        return self.kind in ("bwrap", "uid") and os.geteuid() == 0
+
+    def command(self, argv: list[str], *, slot: int, stage: Path, readable: list[Path] = (),
+                writable: list[Path] = (), cwd: Path, env: dict[str, str], memory_mb: int, allow_torch: bool,
+                keep_fds: tuple[int, ...] = (), quiet: bool = True, connection: tuple[str, str] | None = None
+                ) -> list[str]:
+        """The command line that runs ``argv`` (an interpreter command) as a student's process.
+
+        ``stage`` is the job's stage root (see :func:`make_stage`); ``readable`` and
+        ``writable`` are folders under it that the process may read or also write; ``cwd``
+        is where it starts. ``connection`` is (folder of a kernel's connection file, where its copy goes).
+        The result is passed to ``subprocess`` (or written into a
+        kernel spec) as it is: no ``preexec_fn`` is needed.
+        """
+        uid = slot_uid(slot) if self.drops_root else None
+        spec = {"memory_mb": memory_mb, "file_mb": FILE_MB, "uid": uid, "nproc": NPROC, "env": env,
+                "keep": list(keep_fds), "quiet": quiet, "cwd": str(cwd),
+                "connection": connection[1] if connection else None}
+        python, _ = interpreter()
+        launch = [python, "-I", "-S", "-c", LAUNCHER, json.dumps(spec).encode().hex(), "--"]
         if self.kind != "bwrap":
-            return argv, preexec
-        command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                   "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
-        for hidden in self.hidden:
-            if hidden.exists():
-                command += ["--tmpfs", str(hidden)]
-        # The interpreter and its packages, even when they live in the repository or under /tmp (a CI clone).
-        for path in dict.fromkeys(Path(p).resolve() for p in (sys.prefix, sys.base_prefix)):
-            if path != Path("/"):
-                command += ["--ro-bind", str(path), str(path)]
-        torch = _torch_dir()
-        if not allow_torch and torch is not None:
-            command += ["--tmpfs", str(torch)]
-        for path in readable:
-            command += ["--ro-bind", str(path), str(path)]
-        for path in writable:
-            command += ["--bind", str(path), str(path)]
-        return command + ["--"] + argv, preexec
+            return launch + argv
+        layout = _allow_list(readable, writable, allow_torch, connection)
+        inside = ["--unshare-user", "--uid", str(INSIDE_UID), "--gid", str(INSIDE_UID), "--disable-userns",
+                  "--cap-drop", "ALL", "--die-with-parent"]
+        if os.geteuid() == 0:
+            # Root lays out the allow-list; the launcher becomes the worker's uid; that uid's bubblewrap makes the
+            # user namespace (a second PID namespace and /proc cannot be made under the first one's covered /proc).
+            again = [shutil.which("bwrap") or "bwrap", *inside, "--ro-bind", "/", "/", "--dev-bind", "/dev", "/dev",
+                     "--ro-bind", "/proc", "/proc", "--bind", "/tmp", "/tmp"]
+            for path in writable:
+                again += ["--bind", str(path), str(path)]
+            return ["bwrap", *layout, "--chdir", str(cwd), "--", *launch, *again, "--", *argv]
+        return [*launch, shutil.which("bwrap") or "bwrap", *layout, *inside, "--chdir", str(cwd), "--", *argv]
 
 
-def _give(path: Path, uid: int) -> None:
-    for root, dirs, files in os.walk(path):
-        for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
-            os.chown(name, uid, uid)
+def _allow_list(readable, writable, allow_torch: bool, connection) -> list[str]:
+    """bubblewrap's arguments for a root that holds only what a student's process needs."""
+    args = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        top = Path("/") / name
+        if top.is_symlink():
+            args += ["--symlink", os.readlink(top), str(top)]
+        elif top.is_dir():
+            args += ["--ro-bind", str(top), str(top)]
+    for name in ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf"):
+        if Path(name).exists():
+            args += ["--ro-bind", name, name]
+    _, folders = interpreter()
+    mounts = [(p, "--ro-bind") for p in folders] + [(Path(p), "--ro-bind") for p in readable]
+    mounts += [(Path(p), "--bind") for p in writable]
+    if connection:
+        mounts.append((Path(connection[0]), "--ro-bind"))
+    args += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--size", str(TMP_MB << 20), "--tmpfs", "/tmp"]
+    made = {Path("/"), Path("/tmp")}
+    for path, _ in mounts:  # bubblewrap makes missing parents 0700: make them traversable first
+        for parent in reversed(path.parents):
+            if parent not in made and not any(parent.is_relative_to(p) for p in ("/usr", "/proc", "/dev")):
+                made.add(parent)
+                args += ["--perms", "0755", "--dir", str(parent)]
+    for path, how in mounts:
+        args += [how, str(path), str(path)]
+    torch = torch_folder()
+    if not allow_torch and torch is not None:
+        args += ["--tmpfs", str(torch)]
+    return args
 
 
-def _limits(memory_mb: int, uid: int | None):
-    def apply():
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024 * 1024,) * 2)  # no disk floods
-        if uid is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))  # counted per user: no fork bombs
+# ------------------------------------------------------------------ stages
+
+
+def make_stage_root() -> Path:
+    """A folder for the batch's stages: traversable by the workers' uids, listable by nobody else."""
+    root = Path(tempfile.mkdtemp(prefix="rnn-stage-"))
+    root.chmod(0o711)
+    return root
+
+
+def make_stage(root: Path, slot: int, sandbox: Sandbox) -> Path:
+    """A fresh, empty stage for the next job of worker ``slot``: whatever the last job left there is gone.
+
+    ``stage/home`` is the one folder a student's process may write (its cwd and HOME);
+    the grader writes the probe's files next to it and never reads anything back.
+    """
+    stage = root / f"slot{slot}"
+    if stage.is_symlink():
+        stage.unlink()
+    shutil.rmtree(stage, ignore_errors=True)  # removes links, never follows them
+    stage.mkdir(mode=0o711)
+    home = stage / "home"
+    home.mkdir(mode=0o700)
+    if sandbox.drops_root:
+        os.chown(home, slot_uid(slot), slot_uid(slot))
+    return stage
+
+
+# --------------------------------------------------------- ending a job's processes
+
+
+def kill_uid(uid: int) -> None:
+    """Kill every process of ``uid`` (a worker's unprivileged uid), wherever it was reparented.
+
+    A child becomes that uid and signals -1, which reaches exactly the processes of its
+    uid; it repeats until none is left (a process may fork while the others die).
+    """
+    pid = os.fork()
+    if pid == 0:
+        try:
             os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-    return apply
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            for _ in range(200):
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    os._exit(0)
+                time.sleep(0.005)
+        finally:
+            os._exit(1)
+    os.waitpid(pid, 0)
 
 
-def detect(hidden: list[Path], prefer: str = "auto") -> Sandbox:
-    """The strongest sandbox available (or the one asked for), with a warning when it is weak."""
-    hidden = [p.resolve() for p in hidden]
-    if prefer in ("auto", "bwrap") and shutil.which("bwrap"):
-        probe = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--unshare-pid", "--", "true"],
-                               capture_output=True, text=True)
-        if probe.returncode == 0:
-            return Sandbox("bwrap", hidden)
-        reason = f"bubblewrap is installed but cannot run here ({probe.stderr.strip()[:200]})"
-    else:
-        reason = "bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap)"
-    if prefer in ("auto", "uid") and os.geteuid() == 0:
-        return Sandbox("uid", hidden, warning=(
-            f"warning: {reason}; student code runs as the user 'nobody' instead. It cannot write the grader's "
-            "files, but it can read whatever 'nobody' may read (e.g. the reference solutions, if world-readable)."))
-    return Sandbox("none", hidden, warning=(
-        f"warning: {reason}, and the grader is not root, so student code runs as your user, unsandboxed. "
-        "Verdicts are still computed outside the student's process, but the code could read or write your files."))
+# ----------------------------------------------------------------- choosing a mode
+
+
+def detect(prefer: str = "auto", hidden: list[Path] = ()) -> Sandbox:
+    """The strongest sandbox that works here (or the one asked for, or an error that says why not).
+
+    ``hidden`` are the folders a student's process must not read; the ``uid`` mode, which
+    cannot hide them, is refused where it could read one.
+    """
+    root = os.geteuid() == 0
+    reasons = []
+    if prefer in ("auto", "bwrap"):
+        problem = _try(Sandbox("bwrap"), [])
+        if problem is None:
+            return Sandbox("bwrap")
+        reasons.append(problem)
+        if prefer == "bwrap":
+            raise SandboxError(f"--sandbox bwrap cannot work here: {problem}")
+    if prefer in ("auto", "uid"):
+        if not root:
+            problem = "the uid mode needs the grader to run as root (it runs student code as another user)"
+        else:
+            problem = _try(Sandbox("uid"), hidden)
+        if problem is None:
+            return Sandbox("uid", warning=(
+                f"warning: {reasons[0] + '; ' if reasons else ''}student code runs as an unprivileged uid in the "
+                "machine's own filesystem and network (sandbox 'uid'): it cannot read the hidden folders or write "
+                "anything of the grader's, but it can read world-readable files and reach the network."))
+        reasons.append(problem)
+        if prefer == "uid":
+            raise SandboxError(f"--sandbox uid cannot work here: {problem}")
+    if prefer == "auto" and root:
+        raise SandboxError("no sandbox can run student code here, and the grader is root:\n  - "
+                           + "\n  - ".join(reasons) + "\nInstall bubblewrap (Debian: apt-get install bubblewrap), "
+                           "or make the uid mode possible as said above; `--sandbox none` grades as root, "
+                           "unsandboxed, and is not recommended.")
+    why = "you asked for --sandbox none" if prefer == "none" else "; ".join(reasons)
+    who = "root" if root else "your user"
+    return Sandbox("none", warning=(
+        f"warning: student code runs as {who}, unsandboxed ({why}). Verdicts are still computed outside the "
+        "student's process, but its code could read or write your files."))
+
+
+def _try(sandbox: Sandbox, hidden: list[Path]) -> str | None:
+    """None if ``sandbox`` runs this interpreter with numpy here and hides ``hidden``; else the reason."""
+    if sandbox.kind == "bwrap" and shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap)"
+    if sandbox.kind == "uid":
+        try:
+            pwd.getpwuid(slot_uid(0))
+            return f"uid {slot_uid(0)} belongs to a user of this machine; the grader needs it for student code"
+        except KeyError:
+            pass
+    root = make_stage_root()
+    try:
+        stage = make_stage(root, 0, sandbox)
+        home = stage / "home"
+        check = ("import json, os, numpy\nfound = []\nfor path in json.loads(os.environ['HIDDEN']):\n"
+                 "    try:\n        os.listdir(path); found.append(path)\n    except OSError:\n        pass\n"
+                 "print(json.dumps(found))")
+        python, _ = interpreter()
+        env = student_env(home, {"HIDDEN": json.dumps([str(p) for p in hidden])})
+        command = sandbox.command([python, "-I", "-c", check], slot=0, stage=stage, writable=[home], cwd=home,
+                                  env=env, memory_mb=2048, allow_torch=False, quiet=False)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as error:
+        return f"{sandbox.kind} could not start ({error})"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    if done.returncode != 0:
+        detail = (done.stderr.strip().splitlines() or ["no message"])[-1][:300]
+        if sandbox.kind == "uid" and ("Permission denied" in done.stderr or done.returncode in (126, 127)):
+            python, _ = interpreter()
+            return (f"the interpreter {python} cannot be run by an unprivileged user ({detail}); install the "
+                    "grader's Python where every user may read it (e.g. a venv under /opt), or use bubblewrap")
+        return f"{sandbox.kind} failed to run Python ({detail})"
+    readable = json.loads(done.stdout.strip().splitlines()[-1])
+    if readable:
+        return ("these folders would be readable by student code: " + ", ".join(readable)
+                + " (make them unreadable to other users, e.g. chmod o-rwx, or use bubblewrap)")
+    return None
+
+
+# ------------------------------------------------------------------ fork bombs
 
 
 def join_pids_cgroup(limit: int = PIDS_MAX) -> bool:
@@ -120,8 +326,6 @@ def join_pids_cgroup(limit: int = PIDS_MAX) -> bool:
     zombies of a fork bomb, does not count against the next). Returns False, changing nothing, where no pids cgroup
     can be made.
     """
-    import time
-
     group = PIDS_ROOT / f"{os.getpid()}-{time.monotonic_ns()}"
     try:
         group.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import select
 import struct
+import time
 
 import numpy as np
 
@@ -25,12 +27,16 @@ import numpy as np
 # notebook that rebinds builtins.isinstance (say) must not garble the channel.
 from builtins import dict, float, int, isinstance, len, list, str, tuple, type  # noqa: A004
 
-MAX_FRAME = 256 * 1024 * 1024  # bytes; a larger frame is refused, not read
+MAX_FRAME = 64 * 1024 * 1024  # bytes; a larger frame is refused, not read
 NUMERIC = "biuf"  # numpy dtype kinds that cross as arrays
 
 
 class WireError(Exception):
     """A frame that is not well-formed, too large, or did not arrive."""
+
+
+class WireTimeout(WireError):
+    """A whole frame did not arrive before the deadline (a process that stalls, even in the middle of one)."""
 
 
 def send(fd: int, message: dict) -> None:
@@ -41,19 +47,24 @@ def send(fd: int, message: dict) -> None:
         view = view[os.write(fd, view):]
 
 
-def receive(fd: int) -> dict:
-    (size,) = struct.unpack(">Q", _read_exactly(fd, 8))
+def receive(fd: int, deadline: float | None = None) -> dict:
+    """The next frame from ``fd``; with a ``deadline`` (``time.monotonic()`` seconds) the whole frame must arrive by then."""
+    (size,) = struct.unpack(">Q", _read_exactly(fd, 8, deadline))
     if size > MAX_FRAME:
         raise WireError(f"a message of {size} bytes is larger than the limit of {MAX_FRAME}")
-    message = json.loads(_read_exactly(fd, size))
+    message = json.loads(_read_exactly(fd, size, deadline))
     if not isinstance(message, dict):
         raise WireError("a message is not a JSON object")
     return message
 
 
-def _read_exactly(fd: int, size: int) -> bytes:
+def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:
     chunks, left = [], size
     while left:
+        if deadline is not None:
+            ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                raise WireTimeout("no whole message arrived in time")
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
             raise WireError("the other process closed the connection")

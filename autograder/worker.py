@@ -25,10 +25,16 @@ from pathlib import Path
 from autograder.records import Job, Result, Status, TestResult, save
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024  # a submission larger than this is refused, not read
+
+
+SLOT = 0  # this worker's slot in the pool: its student processes run as the slot's own uid (sandbox.slot_uid)
 
 
 def main(argv: list[str]) -> int:
-    if argv == ["--serve"]:
+    global SLOT
+    if argv[:1] == ["--serve"]:
+        SLOT = int(argv[2]) if argv[1:2] == ["--slot"] else 0
         return serve()
     job = Job(**json.loads(Path(argv[0]).read_text()))
     save(grade_safely(job), Path(job.workdir) / "result.json")
@@ -80,6 +86,7 @@ def grade_safely(job: Job) -> Result:
         result = Result.failed(job, Status.ERROR, f"The grader failed on this submission: {type(error).__name__}: {error}")
     finally:
         kill_descendants()
+        end_student_processes(job)
     result.seconds = round(time.monotonic() - started, 1)
     if job.note:
         result.message = f"{job.note} {result.message}"
@@ -101,62 +108,74 @@ def kill_descendants() -> None:
             pass
 
 
+def end_student_processes(job: Job) -> None:
+    """Kill every process of this worker's student uid: what a job started ends with it, wherever it went."""
+    from autograder import sandbox
+
+    box = sandbox.Sandbox(job.sandbox)
+    if box.drops_root:
+        sandbox.kill_uid(sandbox.slot_uid(SLOT))
+
+
 def grade(job: Job) -> Result:
     import nbformat
 
     from autograder.course import nbgrader_api, nbgrader_config
 
+    from autograder import flags, inert, sandbox
+    from autograder.files import NotAccepted, read_regular, write_fresh
+
     student, exercise = job.student, job.exercise
     workdir = Path(job.workdir)
     submitted = Path(job.notebook)
     try:
-        notebook = nbformat.read(submitted, as_version=4)
+        notebook = nbformat.reads(read_regular(submitted, MAX_NOTEBOOK_BYTES).decode("utf-8"), as_version=4)
         nbformat.validate(notebook)
+    except NotAccepted as refused:
+        return Result.failed(job, Status.INVALID, f"{refused} It was not graded.")
     except Exception as error:
         return Result.failed(job, Status.INVALID, f"{submitted.name} is not a valid Jupyter notebook, so it could not "
                              f"be graded ({type(error).__name__}: {str(error)[:300]}). Open it in Jupyter, save it, "
                              "and submit again.")
 
+    release = nbformat.read(job.release, as_version=4)
+    found = flags.scan(notebook, release)
+    repaired = repair_structure(notebook, release)
+    restored = restore_deleted_cells(notebook, release)
+    inert.inert(notebook, keep_outputs=False)
     root = workdir / "course"
     shutil.rmtree(root, ignore_errors=True)
     target = root / "submitted" / student / exercise
     target.mkdir(parents=True)
     shutil.copy(job.gradebook, root / "gradebook.db")
-    release = nbformat.read(job.release, as_version=4)
-    repaired = repair_structure(notebook, release)
-    restored = restore_deleted_cells(notebook, release)
-    nbformat.write(notebook, target / f"{exercise}.ipynb")
-    timestamp = submitted.parent / "timestamp.txt"
-    if timestamp.is_file():
-        shutil.copy(timestamp, target / "timestamp.txt")
-
-    # The kernel inherits this environment: nothing of ours on its path, one thread, no display.
-    os.environ.pop("PYTHONPATH", None)
-    os.environ["MPLBACKEND"] = "Agg"
-    sandbox_kernel(job, target)  # nbgrader runs the kernel in the submission's folder
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = "1"
-
+    write_fresh(target / f"{exercise}.ipynb", nbformat.writes(notebook))
+    try:
+        write_fresh(target / "timestamp.txt", read_regular(submitted.parent / "timestamp.txt", 200))
+    except (NotAccepted, FileNotFoundError):
+        pass
+    box = sandbox.Sandbox(job.sandbox)
+    stage_root = Path(job.stage_root)
     # The judge first: its verdicts stand even if the notebook then cannot be run in Jupyter.
     tests = expected_tests(release)
     started = time.monotonic()
-    note = judge_tests(job, notebook, release, tests)
+    note = judge_tests(job, notebook, release, tests, box, stage_root)
     seconds = {"judge": round(time.monotonic() - started, 2)}
     # Should Jupyter then run out of time, `grade` keeps these verdicts (see grade.Worker).
     save(Result(student, exercise, sum(t.score for t in tests), sum(t.max_score for t in tests), Status.GRADED,
                 f"{sum(t.passed for t in tests)} of {len(tests)} tests passed. {note}".strip(),
-                [TestResult(t.name, t.score, t.max_score, t.verdict, t.verdict) for t in tests], digest=job.digest,
-                timings=dict(seconds)), workdir / "judged.json")
+                [TestResult(t.name, t.score, t.max_score, t.verdict, t.verdict) for t in tests], flags=found,
+                digest=job.digest, timings=dict(seconds)), workdir / "judged.json")
 
-    api = nbgrader_api(nbgrader_config(root, cell_timeout=job.cell_timeout, source=Path(job.batch) / "source"))
+    config = nbgrader_config(root, cell_timeout=job.cell_timeout, source=Path(job.batch) / "source")
+    api = nbgrader_api(config)
     started = time.monotonic()
-    problem, skipped = autograde(api, notebook, target / f"{exercise}.ipynb", job)
+    problem, skipped = autograde(api, notebook, target / f"{exercise}.ipynb", job, box, stage_root, config)
     seconds["autograde"] = round(time.monotonic() - started, 2)
     if problem is None:
         visible = {t.name: t.output for t in test_results(root, student, exercise)}
         for test in tests:
             test.output = visible.get(test.name, "")
-        record_verdicts(root, student, exercise, tests)
+        record_verdicts(root, student, exercise, tests, release)
         started = time.monotonic()
         feedback = api.generate_feedback(exercise, student, force=True)
         seconds["feedback"] = round(time.monotonic() - started, 2)
@@ -180,7 +199,7 @@ def grade(job: Job) -> Result:
     if note:
         message += f" {note}"
     return Result(student, exercise, sum(t.score for t in tests), sum(t.max_score for t in tests), Status.GRADED,
-                  message, tests, digest=job.digest, timings=seconds)
+                  message, tests, flags=found, digest=job.digest, timings=seconds)
 
 
 def expected_tests(release) -> list[TestResult]:
@@ -193,20 +212,25 @@ def expected_tests(release) -> list[TestResult]:
     return tests
 
 
-def autograde(api, notebook, path: Path, job: Job) -> tuple[tuple[Status, str] | None, list[str]]:
-    """Run nbgrader's autograde on the notebook written at `path`.
+def autograde(api, notebook, path: Path, job: Job, box, stage_root: Path, config
+              ) -> tuple[tuple[Status, str] | None, list[str]]:
+    """Run nbgrader's autograde on the notebook written at `path`, its kernel in the sandbox.
 
     When one of the student's own cells kills the kernel or ignores the
     interrupt, that cell is replaced by one that raises, and the notebook is
     graded again (at most three times), so the rest still earns its points.
+    Every kernel starts in a fresh stage; the notebook is written by us each time.
 
     Returns:
         ((status, message) if it could not be graded, else None; the skipped cells).
     """
     import nbformat
 
+    from autograder.files import write_fresh
+
     skipped = []
     while True:
+        sandbox_kernel(job, box, stage_root, config)
         result = api.autograde(job.exercise, job.student, force=True, create=True)
         log = (result.get("log") or "") + (result.get("error") or "")
         with (Path(job.workdir) / "nbgrader.log").open("a") as handle:
@@ -216,7 +240,8 @@ def autograde(api, notebook, path: Path, job: Job) -> tuple[tuple[Status, str] |
         status, message = explain_failure(log, job)
         if status not in (Status.CRASHED, Status.TIMEOUT) or len(skipped) == 3:
             return (status, message), skipped
-        index = fatal_cell(notebook, path.parent, job.cell_timeout)
+        sandbox_kernel(job, box, stage_root, config)
+        index = fatal_cell(notebook, job.cell_timeout, config)
         cell = notebook.cells[index] if index is not None else None
         name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index + 1}") if cell else ""
         if cell is None or cell.metadata.get("nbgrader", {}).get("locked"):
@@ -225,10 +250,10 @@ def autograde(api, notebook, path: Path, job: Job) -> tuple[tuple[Status, str] |
         what = "crashed Python" if status == Status.CRASHED else "kept running after it was interrupted"
         skipped.append(f"{name} ({what})")
         cell.source = f'raise RuntimeError("This cell {what} when the grader ran it, so it was skipped.")'
-        nbformat.write(notebook, path)
+        write_fresh(path, nbformat.writes(notebook))
 
 
-def fatal_cell(notebook, folder: Path, cell_timeout: int) -> int | None:
+def fatal_cell(notebook, cell_timeout: int, config) -> int | None:
     """The index of the first cell that kills the kernel or cannot be interrupted, if any."""
     import nbformat
     from nbclient import NotebookClient
@@ -239,8 +264,7 @@ def fatal_cell(notebook, folder: Path, cell_timeout: int) -> int | None:
     # a cell that swallows the interrupt would be waited for forever.
     client = NotebookClient(copy, timeout=cell_timeout, interrupt_on_timeout=True, allow_errors=True,
                             error_on_timeout={"ename": "CellTimeoutError", "evalue": "", "traceback": []},
-                            raise_on_iopub_timeout=True, kernel_name="python3",
-                            resources={"metadata": {"path": str(folder)}})
+                            raise_on_iopub_timeout=True, kernel_name="python3", config=config)
     with client.setup_kernel():
         for index, cell in enumerate(copy.cells):
             if cell.cell_type != "code":
@@ -252,27 +276,30 @@ def fatal_cell(notebook, folder: Path, cell_timeout: int) -> int | None:
     return None
 
 
-def sandbox_kernel(job: Job, folder: Path) -> None:
-    """Make nbgrader's kernel ("python3") start inside the sandbox, able to write only `folder`.
+def sandbox_kernel(job: Job, box, stage_root: Path, config) -> Path:
+    """Make the next kernel nbgrader starts ("python3") run in a fresh stage of the sandbox.
 
-    A kernel spec of our own, first on JUPYTER_PATH, wraps ipykernel's command
-    line; the connection file lives in a runtime folder the sandbox can read.
+    A kernel spec of our own, first on JUPYTER_PATH, wraps ipykernel's command line.
+    The kernel talks to us over ZeroMQ's ipc transport (sockets in its stage), since it
+    has a network of its own. Whatever an earlier kernel of this job left is killed and
+    its stage removed first. Returns the stage's writable folder.
     """
-    from autograder.sandbox import Sandbox
+    from autograder import sandbox
 
+    end_student_processes(job)
     workdir = Path(job.workdir)
     runtime, specs = workdir / "runtime", workdir / "jupyter" / "kernels" / "python3"
-    runtime.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(runtime, ignore_errors=True)
+    runtime.mkdir(parents=True)
     specs.mkdir(parents=True, exist_ok=True)
-    sandbox = Sandbox(job.sandbox, [Path(p) for p in job.hidden])
+    stage = sandbox.make_stage(stage_root, SLOT, box)
+    home = stage / "home"
+    python, _ = sandbox.interpreter()
     # parent_handle=0: in its own PID namespace the kernel would think its parent had died.
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--IPKernelApp.parent_handle=0"]
-    folder.mkdir(parents=True, exist_ok=True)
-    command, _ = sandbox.wrap(argv, readable=[runtime], writable=[folder], memory_mb=job.memory_mb,
-                              allow_torch=True)
-    spec = {"argv": command, "display_name": "Python 3 (graded)", "language": "python",
-            "env": {"IPYTHONDIR": "/tmp/ipython", "MPLCONFIGDIR": "/tmp/matplotlib", "HOME": "/tmp",
-                    "TMPDIR": "/tmp"}}
+    argv = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--IPKernelApp.parent_handle=0"]
+    command = box.command(argv, slot=SLOT, stage=stage, writable=[home], cwd=home, env=sandbox.student_env(home),
+                          memory_mb=job.memory_mb, allow_torch=True, connection=(str(runtime), str(home / "kernel.json")))
+    spec = {"argv": command, "display_name": "Python 3 (graded)", "language": "python"}
     (specs / "kernel.json").write_text(json.dumps(spec))
     os.environ["JUPYTER_PATH"] = str(workdir / "jupyter")
     os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
@@ -280,6 +307,9 @@ def sandbox_kernel(job: Job, folder: Path) -> None:
     import tempfile
 
     os.environ["TMPDIR"] = tempfile.tempdir = str(runtime)
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(home / "zmq")
+    return home
 
 
 def grading_cells(notebook, release) -> list[dict]:
@@ -304,7 +334,7 @@ def grading_cells(notebook, release) -> list[dict]:
     return cells
 
 
-def judge_tests(job: Job, notebook, release, tests: list[TestResult]) -> str:
+def judge_tests(job: Job, notebook, release, tests: list[TestResult], box, stage_root: Path) -> str:
     """Decide every test in the trusted process (judge.py): a test earns its points if and only if the judge says so.
 
     The visible asserts that ran in the student's kernel are shown in the
@@ -315,12 +345,11 @@ def judge_tests(job: Job, notebook, release, tests: list[TestResult]) -> str:
 
     from autograder import judge
     from autograder.course import hidden_checks
-    from autograder.sandbox import Sandbox
 
     checks = hidden_checks(job.exercise)
-    sandbox = Sandbox(job.sandbox, [Path(p) for p in job.hidden])
     cells = grading_cells(notebook, release)
-    workdir = Path(job.workdir)
+    probe = probe_place(box, stage_root, SLOT, job.memory_mb, Path(job.workdir) / "probe.log",
+                        before=lambda: end_student_processes(job))
     student, errors = None, []
     try:
         for test in tests:
@@ -331,8 +360,7 @@ def judge_tests(job: Job, notebook, release, tests: list[TestResult]) -> str:
                 if student is None or student.process.poll() is not None:
                     if student is not None:
                         student.close()
-                    student, errors = judge.start(cells, workdir, sandbox, job.call_timeout, job.memory_mb,
-                                                  job.cell_timeout)
+                    student, errors = judge.start(cells, probe, job.call_timeout, job.cell_timeout)
                 module = importlib.import_module(f"autograder.checks.{hidden.module}")
                 verdict = judge.run_check(student, module, hidden.check, list(hidden.args))
             except judge.StudentGone as gone:
@@ -351,12 +379,48 @@ def judge_tests(job: Job, notebook, release, tests: list[TestResult]) -> str:
         f"{e.get('id')} ({e.get('type')}: {str(e.get('message'))[:120]})" for e in errors) + "."
 
 
-def record_verdicts(root: Path, student: str, exercise: str, tests: list[TestResult]) -> None:
-    """Write the judge's scores into the gradebook and its sentences into the graded notebook, for feedback."""
+def probe_place(box, stage_root: Path, slot: int, memory_mb: int, log: Path, before=lambda: None):
+    """Where the judge's student process runs: a fresh stage of the sandbox at every start (see judge.ProbePlace).
+
+    The probe's code sits in ``stage/probe`` (read-only to it, readable by the slot's uid
+    alone); ``stage/home`` is its writable folder; torch is not there.
+    """
+    from autograder import judge, sandbox
+
+    python, _ = sandbox.interpreter()
+
+    def fresh_stage():
+        before()
+        stage = sandbox.make_stage(stage_root, slot, box)
+        folder = stage / "probe"
+        folder.mkdir(mode=0o750)
+        if box.drops_root:
+            os.chown(folder, 0, sandbox.slot_uid(slot))
+        place.folder = folder
+
+    def command(args, fds):
+        stage = place.folder.parent
+        home = stage / "home"
+        return box.command([python, *args], slot=slot, stage=stage, readable=[place.folder], writable=[home],
+                           cwd=home, env=sandbox.student_env(home), memory_mb=memory_mb, allow_torch=False,
+                           keep_fds=fds, quiet=False)
+
+    place = judge.ProbePlace(folder=stage_root, command=command, before=fresh_stage, log=log)
+    return place
+
+
+def record_verdicts(root: Path, student: str, exercise: str, tests: list[TestResult], release) -> None:
+    """Write the judge's scores into the gradebook and its sentences into the graded notebook, for feedback.
+
+    The graded notebook is made inert first (``inert.py``): formgrader and the feedback
+    page render it, and the submission's code wrote its outputs.
+    """
     import nbformat
     from nbgrader.api import Gradebook
 
+    from autograder import inert
     from autograder.course import COURSE_ID
+    from autograder.files import write_fresh
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", COURSE_ID) as gradebook:
         for test in tests:
@@ -364,6 +428,7 @@ def record_verdicts(root: Path, student: str, exercise: str, tests: list[TestRes
         gradebook.db.commit()
     path = root / "autograded" / student / exercise / f"{exercise}.ipynb"
     graded = nbformat.read(path, as_version=4)
+    inert.inert(graded, ours=released_locked_ids(release))
     by_name = {t.name: t for t in tests}
     for cell in graded.cells:
         test = by_name.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
@@ -374,11 +439,27 @@ def record_verdicts(root: Path, student: str, exercise: str, tests: list[TestRes
             visible = test.output if "AssertionError" in test.output else ""
             test.output = "\n".join(p for p in (test.verdict, visible) if p)  # what results.json shows
     graded.cells.insert(0, nbformat.v4.new_markdown_cell(summary_markdown(tests)))
-    nbformat.write(graded, path)
+    write_fresh(path, nbformat.writes(graded))
+
+
+def released_locked_ids(release) -> set[str]:
+    """The grade_ids of the release's read-only cells (tests and setup): nbgrader restores their source."""
+    ids = set()
+    for cell in release.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("locked") and not meta.get("solution") and meta.get("grade_id"):
+            ids.add(meta["grade_id"])
+    return ids
 
 
 def summary_markdown(tests: list[TestResult]) -> str:
-    """The top of the feedback page: one line per failed test (name, points, reason)."""
+    """The top of the feedback page: one line per failed test (name, points, reason).
+
+    A reason can quote the student's own text (an exception message): it is shown as
+    text, its HTML escaped and its markdown links defused.
+    """
+    from autograder.inert import escape_markdown_html
+
     score, total = sum(t.score for t in tests), sum(t.max_score for t in tests)
     lines = [f"## Grading summary: {score:g} / {total:g} points", ""]
     failed = [t for t in tests if not t.passed]
@@ -387,7 +468,7 @@ def summary_markdown(tests: list[TestResult]) -> str:
     else:
         lines += ["| test | points | why it failed |", "|---|---|---|"]
         for t in failed:
-            reason = t.verdict.replace("|", "\\|").replace("\n", " ")
+            reason = escape_markdown_html(t.verdict).replace("|", "\\|").replace("\n", " ")
             lines.append(f"| {t.name} | {t.score:g} / {t.max_score:g} | {reason} |")
     lines += ["", "The details of each test follow below, under its cell."]
     return "\n".join(lines)
@@ -408,6 +489,10 @@ def repair_structure(notebook, release) -> list[str]:
         meta = cell.metadata.get("nbgrader", {})
         name = meta.get("grade_id")
         if name is None:
+            continue
+        if name not in released:  # an id the exercise never had: its code runs as the student's own
+            del cell.metadata["nbgrader"]
+            notes.append(f"cell {name} is not a cell of this exercise and was kept as a plain cell")
             continue
         if name in seen:
             del cell.metadata["nbgrader"]

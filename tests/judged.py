@@ -8,11 +8,13 @@ and the same verdicts, since the worker calls the same functions.
 from __future__ import annotations
 
 import importlib
+import shutil
 import tempfile
 from pathlib import Path
 
 from autograder import judge, sandbox
 from autograder.course import REPO, hidden_checks
+from autograder.worker import probe_place
 from tests.notebooks import grade_id, is_answer, source_notebook
 
 HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
@@ -21,6 +23,7 @@ HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 def judge_exercise(exercise: str, answers: dict[str, str], box: sandbox.Sandbox | None = None) -> dict[str, judge.Verdict]:
     """{test grade_id: the judge's verdict} for these answers."""
     box = box or sandbox.detect(hidden=[REPO])
+    stage_root = sandbox.make_stage_root()
     cells = []
     for cell in source_notebook(exercise).cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -29,14 +32,16 @@ def judge_exercise(exercise: str, answers: dict[str, str], box: sandbox.Sandbox 
         cells.append({"id": grade_id(cell), "source": answers[grade_id(cell)] if is_answer(cell) else cell.source})
     verdicts = {}
     with tempfile.TemporaryDirectory(prefix="rnn-judge-") as tmp:
+        place = probe_place(box, stage_root, 0, 4096, Path(tmp) / "probe.log")
         student = None
         try:
             for name, hidden in hidden_checks(exercise).items():
                 if student is None or student.process.poll() is not None:
-                    student, _ = judge.start(cells, Path(tmp), box, call_timeout=20, memory_mb=4096, cell_timeout=20)
+                    student, _ = judge.start(cells, place, call_timeout=20, cell_timeout=20)
                 module = importlib.import_module(f"autograder.checks.{hidden.module}")
                 verdicts[name] = judge.run_check(student, module, hidden.check, list(hidden.args))
         finally:
             if student is not None:
                 student.close()
+            shutil.rmtree(stage_root, ignore_errors=True)
     return verdicts

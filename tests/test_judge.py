@@ -10,7 +10,10 @@ static flags stay quiet on honest answers.
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
+
 import pytest
 
 from autograder import flags, sandbox, wire
@@ -114,9 +117,14 @@ def test_sandbox_hides_the_reference_and_torch(tmp_path):
     script = ("import os, importlib.util; print(os.path.exists(%r), importlib.util.find_spec('torch') is not None "
               "and os.path.exists(os.path.join(os.path.dirname(importlib.util.find_spec('torch').origin or ''), "
               "'nn')))" % str(REPO / "solutions" / "elman.py"))
-    command, preexec = box.wrap([sys.executable, "-c", script], readable=[], writable=[], memory_mb=2048,
-                                allow_torch=False)
-    done = subprocess.run(command, capture_output=True, text=True, preexec_fn=preexec)
+    root = sandbox.make_stage_root()
+    try:
+        home = sandbox.make_stage(root, 0, box) / "home"
+        command = box.command([sys.executable, "-c", script], slot=0, stage=home.parent, writable=[home], cwd=home,
+                              env=sandbox.student_env(home), memory_mb=2048, allow_torch=False, quiet=False)
+        done = subprocess.run(command, capture_output=True, text=True)
+    finally:
+        shutil.rmtree(root)
     assert done.stdout.split() == ["False", "False"], done.stdout + done.stderr
 
 
