@@ -19,8 +19,8 @@ from collections.abc import Iterator
 MAX_CELL = 200_000  # characters of one cell that are scanned
 MAX_NOTEBOOK = 1_000_000  # characters of a whole notebook that are scanned
 
-# (pattern, what it means), in the order flags are reported. Every pattern starts at a
-# fixed word, and none has a repeated part that could also match what follows it, so a
+# (pattern, what it means), in the order flags are reported. Every pattern starts at
+# fixed text, and none has a repeated part that could also match what follows it, so a
 # search reads each character a bounded number of times. (The old NumPy pattern
 # `\b(np|numpy)(\.\w+)*\.\w+\s*=` read "np.np.np..." once per "np": quadratic.)
 PATTERNS = [

@@ -14,7 +14,7 @@ fleet runs many of these at once.
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import sys
 import tempfile
 import zipfile
@@ -61,26 +61,56 @@ def bundle(exercise: str, out: Path) -> int:
 
 
 def run(exercise: str, root: Path) -> int:
-    """Grade the one submission in ``root/submission`` and write ``root/results/results.json``."""
+    """Grade the one submission in ``root/submission`` and write ``root/results/results.json``.
+
+    Run as root in Gradescope's container. Before any student code runs, the bundle's
+    source (our package, the checks, the source notebook with its solutions) and the
+    results folder become readable by root alone, so that the ``uid`` sandbox, used
+    where bubblewrap cannot start, hides them as bubblewrap would. The submission is
+    read without following links: a notebook that is a link is refused.
+    """
     from autograder import grade
+    from autograder.files import NotAccepted, read_regular, write_fresh
+    from autograder.worker import MAX_NOTEBOOK_BYTES
 
     results = root / "results"
     results.mkdir(parents=True, exist_ok=True)
-    notebooks = sorted((root / "submission").rglob("*.ipynb"))
-    preferred = [p for p in notebooks if p.name == f"{exercise}.ipynb"]
-    if not notebooks:
-        (results / "results.json").write_text(json.dumps({"score": 0, "output": (
-            f"No notebook was submitted. Upload your {exercise}.ipynb.")}))
+    if os.geteuid() == 0:
+        for private in (root / "source", results):
+            private.chmod(0o700)
+    notebooks, links = submitted_notebooks(root / "submission")
+    preferred = [p for p in notebooks if p.name == f"{exercise}.ipynb"] or notebooks
+    if not preferred:
+        why = (f"Your submission holds a symbolic link ({', '.join(links)}), and links are not graded: upload "
+               f"the notebook file itself." if links else f"No notebook was submitted. Upload your {exercise}.ipynb.")
+        write_fresh(results / "results.json", json.dumps({"score": 0, "output": why}))
         return 0
     with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
         submitted = Path(tmp) / "submitted" / "student" / exercise
         submitted.mkdir(parents=True)
-        shutil.copy((preferred or notebooks)[0], submitted / (preferred or notebooks)[0].name)
+        try:
+            write_fresh(submitted / preferred[0].name, read_regular(preferred[0], MAX_NOTEBOOK_BYTES))
+        except NotAccepted as refused:
+            write_fresh(results / "results.json", json.dumps({"score": 0, "output": f"{refused} It was not graded."}))
+            return 0
         out = Path(tmp) / "graded"
         limits = grade.Limits(jobs=1)
         grade.main(Path(tmp) / "submitted", out, limits, [exercise])
         result = json.loads((out / "results" / "student" / f"{exercise}.json").read_text())
     result["visibility"] = "visible"
-    (results / "results.json").write_text(json.dumps(result, indent=2))
+    write_fresh(results / "results.json", json.dumps(result, indent=2))
     print(f"score {result['score']}", file=sys.stderr)
     return 0
+
+
+def submitted_notebooks(folder: Path) -> tuple[list[Path], list[str]]:
+    """The regular ``.ipynb`` files under ``folder`` (sorted), and the names of the links found there (not followed)."""
+    notebooks, links = [], []
+    for parent, dirs, files in os.walk(folder, followlinks=False):
+        for name in sorted(dirs + files):
+            path = Path(parent) / name
+            if path.is_symlink():
+                links.append(str(path.relative_to(folder)))
+            elif name.endswith(".ipynb") and path.is_file() and not name.startswith("."):
+                notebooks.append(path)
+    return sorted(notebooks), links

@@ -14,8 +14,12 @@ repository is not visible. SPEC is a hex-encoded JSON object:
   only the grader may read) for the unprivileged uid; ``-f FILE`` then names the copy;
 * ``cwd``: the folder COMMAND starts in.
 
-It then sets ``no_new_privs`` and executes COMMAND in place (same pid, same process group,
-so a kernel interrupt still reaches it).
+It then sets ``no_new_privs``, installs a seccomp filter that refuses the calls that
+change namespaces, mounts or another process (``unshare``, ``setns``, ``mount`` and the
+new mount API, ``chroot``, ``ptrace``, ``clone`` into new namespaces, kernel keys, bpf),
+and executes COMMAND in place (same pid, same process group, so a kernel interrupt
+still reaches it). When COMMAND is bubblewrap, which needs those calls to build the
+sandbox, the filter goes to it instead (``--seccomp FD``), for the process it starts.
 """
 
 import ctypes
@@ -24,7 +28,50 @@ import os
 import resource
 import sys
 
-PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 24, 38, 22, 2
+# Refused system calls by architecture (audit arch, {name: number}); clone is refused only with namespace flags.
+REFUSED = {
+    "x86_64": (0xC000003E, {"unshare": 272, "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155,
+                            "chroot": 161, "ptrace": 101, "open_tree": 428, "move_mount": 429, "fsopen": 430,
+                            "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442, "keyctl": 250,
+                            "add_key": 248, "request_key": 249, "bpf": 321, "userfaultfd": 323, "kexec_load": 246,
+                            "init_module": 175, "finit_module": 313, "delete_module": 176}, 56, 435),
+    "aarch64": (0xC00000B7, {"unshare": 97, "setns": 268, "mount": 40, "umount2": 39, "pivot_root": 41,
+                             "chroot": 51, "ptrace": 117, "open_tree": 428, "move_mount": 429, "fsopen": 430,
+                             "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442, "keyctl": 219,
+                             "add_key": 217, "request_key": 218, "bpf": 280, "userfaultfd": 282, "kexec_load": 104,
+                             "init_module": 105, "finit_module": 273, "delete_module": 106}, 220, 435),
+}
+NEW_NAMESPACES = 0x7E020080  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET | NEWTIME
+
+
+def seccomp_filter(machine):
+    """The classic-BPF program (bytes of ``struct sock_filter``) refusing REFUSED[machine] with EPERM, or None."""
+    if machine not in REFUSED:
+        return None
+    arch, numbers, clone, clone3 = REFUSED[machine]
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, JGE, JSET, BPF_RET|K
+    allow, deny, nosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38  # RET_ALLOW, RET_ERRNO|EPERM, |ENOSYS
+    body = [(jeq, 0, 0, n) for n in numbers.values()]
+    # Layout: arch check, nr, x32 check, each refused number, clone3, clone (+ its flags), allow, deny, nosys.
+    program = [(ld, 0, 0, 4), None, (ld, 0, 0, 0), None, *body, None, None, (ld, 0, 0, 16), None,
+               (ret, 0, 0, allow), (ret, 0, 0, deny), (ret, 0, 0, nosys)]
+    deny_at, nosys_at = len(program) - 2, len(program) - 1
+
+    def jump(at, code, k, true, false=None):  # a jump from instruction ``at`` to absolute targets
+        program[at] = (code, true - at - 1, (at + 1 if false is None else false) - at - 1, k)
+
+    jump(1, jeq, arch, 2, deny_at)
+    jump(3, jge, 0x40000000, deny_at)  # the x32 ABI's numbers
+    for at in range(4, 4 + len(body)):
+        jump(at, jeq, program[at][3], deny_at)
+    at = 4 + len(body)
+    jump(at, jeq, clone3, nosys_at)  # its flags are in memory a filter cannot read: make libc use clone
+    jump(at + 1, jeq, clone, at + 2, len(program) - 3)
+    jump(at + 3, jset, NEW_NAMESPACES, deny_at, len(program) - 3)
+    import struct
+
+    return b"".join(struct.pack("HBBI", *instruction) for instruction in program)
 
 
 def main(spec_hex, command):
@@ -63,9 +110,24 @@ def main(spec_hex, command):
             os._exit(126)
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         os._exit(126)
+    program = seccomp_filter(os.uname().machine)
+    if program is not None and os.path.basename(command[0]) == "bwrap":
+        descriptor = os.memfd_create("seccomp", 0)  # inherited by bubblewrap, which loads it for its child
+        os.write(descriptor, program)
+        os.lseek(descriptor, 0, os.SEEK_SET)
+        command = [command[0], "--seccomp", str(descriptor), *command[1:]]
+    elif program is not None:
+        buffer = ctypes.create_string_buffer(program)
+        fprog = struct_fprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+        if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+            os._exit(126)
     if spec.get("cwd"):
         os.chdir(spec["cwd"])
     os.execve(command[0], command, spec["env"])
+
+
+class struct_fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
 if __name__ == "__main__":

@@ -210,11 +210,13 @@ def make_stage(root: Path, slot: int, sandbox: Sandbox) -> Path:
 # --------------------------------------------------------- ending a job's processes
 
 
-def kill_uid(uid: int) -> None:
-    """Kill every process of ``uid`` (a worker's unprivileged uid), wherever it was reparented.
+def kill_uid(uid: int, patience: float = 5.0) -> None:
+    """Kill every process of ``uid`` (a worker's unprivileged uid), wherever it was reparented, and wait until gone.
 
     A child becomes that uid and signals -1, which reaches exactly the processes of its
-    uid; it repeats until none is left (a process may fork while the others die).
+    uid; it repeats while any is alive (a process may fork while the others die). Then
+    we wait, up to ``patience`` seconds, for the dead to be reaped, so that they do not
+    count against the next job's process limit.
     """
     pid = os.fork()
     if pid == 0:
@@ -222,15 +224,34 @@ def kill_uid(uid: int) -> None:
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
-            for _ in range(200):
+            for _ in range(1000):
                 try:
                     os.kill(-1, signal.SIGKILL)
                 except ProcessLookupError:
-                    os._exit(0)
-                time.sleep(0.005)
+                    break
+                if not processes_of(uid, living=True):
+                    break
         finally:
-            os._exit(1)
+            os._exit(0)
     os.waitpid(pid, 0)
+    deadline = time.monotonic() + patience
+    while processes_of(uid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def processes_of(uid: int, living: bool = False) -> list[int]:
+    """The pids whose real uid is ``uid`` (``living``: not counting zombies)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/status") as handle:
+                    status = dict(line.split(":", 1) for line in handle if ":" in line)
+            except OSError:
+                continue
+            if int(status["Uid"].split()[0]) == uid and not (living and status["State"].strip().startswith("Z")):
+                found.append(int(entry.name))
+    return found
 
 
 # ----------------------------------------------------------------- choosing a mode
