@@ -51,6 +51,8 @@ def parser() -> argparse.ArgumentParser:
     inside.add_argument("exercise")
     inside.add_argument("--root", type=Path, default=Path("/autograder"),
                         help="Gradescope's folder: submission/ in, results/results.json out (default /autograder)")
+    inside.add_argument("--sandbox", choices=["auto", "bwrap", "uid", "none"], default="auto",
+                        help="how student code is isolated (default: the strongest available)")
     return p
 
 
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             return gradescope.bundle(args.exercise, args.out)
         if args.verb == "gradescope-run":
             from autograder import gradescope
-            return gradescope.run(args.exercise, args.root)
+            return gradescope.run(args.exercise, args.root, args.sandbox)
     except CourseError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

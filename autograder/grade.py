@@ -45,6 +45,7 @@ from autograder.course import (COURSE_ID, REPO, CourseError, exercise_names, gen
                                write_grading_sources)
 from autograder.files import copy_regular_tree
 from autograder.records import Job, Result, Status, load, save, write_atomically
+from autograder.standalone import standalone_page
 
 
 @dataclass
@@ -157,7 +158,7 @@ def _kill_tree(pid: int) -> None:
 class Worker:
     """One long-lived ``autograder.worker --serve`` process, fed one job at a time."""
 
-    def __init__(self, limits: Limits, log: Path, slot: int):
+    def __init__(self, limits: Limits, log: Path, slot: int):  # slot: see sandbox.claim_slots
         self.limits, self.log, self.slot = limits, log, slot
         self.process = None
         self.warming: threading.Thread | None = None
@@ -220,10 +221,10 @@ class Worker:
             sandbox.remove_empty_cgroups()
 
 
-def start_workers(count: int, limits: Limits, out: Path) -> list[Worker]:
+def start_workers(count: int, limits: Limits, out: Path, first_slot: int) -> list[Worker]:
     """``count`` workers, warming up (imports) in the background while the batch is prepared."""
     (out / "logs").mkdir(parents=True, exist_ok=True)
-    workers = [Worker(limits, out / "logs" / f"worker-{n}.log", n) for n in range(count)]
+    workers = [Worker(limits, out / "logs" / f"worker-{n}.log", first_slot + n) for n in range(count)]
     for worker in workers:
         worker.warming = threading.Thread(target=worker._start, daemon=True)
         worker.warming.start()
@@ -276,12 +277,13 @@ def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = No
     sandbox.remove_empty_cgroups()  # left by an earlier batch whose last processes outlived it
     with tempfile.TemporaryDirectory(prefix="rnn-grade-") as tmp:
         batch = Path(tmp)
-        box = sandbox.detect(limits.sandbox, hidden=[REPO, out, submitted.resolve(), batch])
+        first_slot = sandbox.claim_slots()
+        box = sandbox.detect(limits.sandbox, hidden=[REPO, out, submitted.resolve(), batch], slot=first_slot)
         print(f"sandbox: {box.kind}" + (" (student code as an unprivileged uid per worker)" if box.drops_root else ""),
               flush=True)
         if box.warning:
             print(box.warning, file=sys.stderr)
-        workers = start_workers(min(limits.jobs, len(submissions)), limits, out)
+        workers = start_workers(min(limits.jobs, len(submissions), sandbox.SLOTS_PER_BATCH), limits, out, first_slot)
         stage_root = sandbox.make_stage_root()
         generate_student_versions(batch, exercises, source=write_grading_sources(batch / "source", exercises))
         maxima = max_scores(batch / "gradebook.db", exercises)
@@ -359,31 +361,14 @@ def write_outputs(out: Path, results: list[Result]) -> None:
         write_atomically(out / "results" / r.student / f"{r.exercise}.json", json.dumps(r.gradescope(), indent=2))
         work = out / "work" / r.student / r.exercise
         page = out / "feedback" / r.student / f"{r.exercise}.html"
+        title = f"{r.exercise}: feedback for {r.student}"
         if (work / "feedback.html").is_file():
-            write_atomically(page, offline_math(( work / "feedback.html").read_text(), depth=2))
+            write_atomically(page, standalone_page((work / "feedback.html").read_text(), title=title))
         else:  # no notebook feedback could be made: say why on a page of our own
-            write_atomically(page, _problem_page(r))
+            write_atomically(page, standalone_page(_problem_page(r), title=title))
         graded = work / "course" / "autograded" / r.student / r.exercise
         if graded.is_dir() and not graded.is_symlink():
             copy_regular_tree(graded, out / "autograded" / r.student / r.exercise)
-    vendored = REPO / "_build" / "vendor" / "static" / "mathjax"
-    if vendored.is_dir() and not (out / "feedback" / "mathjax").is_dir():
-        shutil.copytree(vendored, out / "feedback" / "mathjax")
-
-
-def offline_math(html: str, depth: int) -> str:
-    """nbgrader's feedback page with its MathJax from a CDN replaced by the vendored copy beside it.
-
-    ``depth`` is how many folders below ``feedback/`` the page sits.
-    """
-    import re
-
-    local = "../" * (depth - 1) + "mathjax/tex-chtml.js"
-    config = ("<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], processEscapes: true}, "
-              "options: {ignoreHtmlClass: 'tex2jax_ignore'}};</script>")
-    html = re.sub(r"<script[^>]*src=\"https?://[^\"]*mathjax[^\"]*\"[^>]*>\s*</script>", "", html, flags=re.I)
-    html = re.sub(r"<script type=\"text/x-mathjax-config\">.*?</script>", "", html, flags=re.S)
-    return html.replace("</head>", f"{config}<script defer src=\"{local}\"></script></head>", 1)
 
 
 def write_score_table(path: Path, results: list[Result]) -> None:

@@ -60,7 +60,7 @@ def bundle(exercise: str, out: Path) -> int:
     return 0
 
 
-def run(exercise: str, root: Path) -> int:
+def run(exercise: str, root: Path, sandbox: str = "auto") -> int:
     """Grade the one submission in ``root/submission`` and write ``root/results/results.json``.
 
     Run as root in Gradescope's container. Before any student code runs, the bundle's
@@ -94,7 +94,7 @@ def run(exercise: str, root: Path) -> int:
             write_fresh(results / "results.json", json.dumps({"score": 0, "output": f"{refused} It was not graded."}))
             return 0
         out = Path(tmp) / "graded"
-        limits = grade.Limits(jobs=1)
+        limits = grade.Limits(jobs=1, sandbox=sandbox)
         grade.main(Path(tmp) / "submitted", out, limits, [exercise])
         result = json.loads((out / "results" / "student" / f"{exercise}.json").read_text())
     result["visibility"] = "visible"

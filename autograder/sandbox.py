@@ -51,7 +51,7 @@ REPO = Path(__file__).resolve().parent.parent
 LAUNCHER = (Path(__file__).resolve().parent / "launch.py").read_text()
 PIDS_ROOT = Path("/sys/fs/cgroup/pids/rnn-grader")  # cgroup v1's pids controller, where it is mounted
 PIDS_MAX = 1024  # processes and threads of one worker, its kernels and its student processes
-SLOT_UID_BASE = 1_650_000  # worker n's student processes run as SLOT_UID_BASE + n (no passwd entry needed)
+SLOT_UID_BASE = 1_650_000  # slot n's student processes run as SLOT_UID_BASE + n (no passwd entry needed)
 INSIDE_UID = 65534  # the uid a process sees for itself inside bubblewrap's user namespace
 FILE_MB = 256  # the largest file a student's process may write
 TMP_MB = 256  # its private /tmp (bubblewrap)
@@ -63,8 +63,39 @@ class SandboxError(CourseError):
     """The sandbox asked for cannot work here; the message says why and what to do."""
 
 
+SLOTS_PER_BATCH = 64  # a batch claims a block of slots (uids), so that two batches on one machine never share one
+_claimed: list[int] = []  # descriptors of the locks this process holds on its blocks
+
+
 def slot_uid(slot: int) -> int:
     return SLOT_UID_BASE + slot
+
+
+def claim_slots() -> int:
+    """The first of SLOTS_PER_BATCH slots that no other grader on this machine uses while this process lives.
+
+    Each block has a lock file; ``flock`` on it is released by the kernel when this
+    process ends, however it ends. A block whose uids still own processes is skipped.
+    """
+    import fcntl
+    import random
+
+    folder = Path(tempfile.gettempdir()) / "rnn-grader-slots"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for block in random.sample(range(4096), 4096):
+        first = block * SLOTS_PER_BATCH
+        descriptor = os.open(folder / f"{first}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(descriptor)
+            continue
+        if any(processes_of(slot_uid(first + n)) for n in range(SLOTS_PER_BATCH)):
+            os.close(descriptor)
+            continue
+        _claimed.append(descriptor)
+        return first
+    raise SandboxError("every block of grading uids is in use on this machine")
 
 
 def interpreter() -> tuple[str, list[Path]]:
@@ -257,16 +288,17 @@ def processes_of(uid: int, living: bool = False) -> list[int]:
 # ----------------------------------------------------------------- choosing a mode
 
 
-def detect(prefer: str = "auto", hidden: list[Path] = ()) -> Sandbox:
+def detect(prefer: str = "auto", hidden: list[Path] = (), slot: int | None = None) -> Sandbox:
     """The strongest sandbox that works here (or the one asked for, or an error that says why not).
 
     ``hidden`` are the folders a student's process must not read; the ``uid`` mode, which
-    cannot hide them, is refused where it could read one.
+    cannot hide them, is refused where it could read one. ``slot`` is the (claimed) slot the trial runs in.
     """
     root = os.geteuid() == 0
+    slot = claim_slots() if slot is None else slot
     reasons = []
     if prefer in ("auto", "bwrap"):
-        problem = _try(Sandbox("bwrap"), [])
+        problem = _try(Sandbox("bwrap"), [], slot)
         if problem is None:
             return Sandbox("bwrap")
         reasons.append(problem)
@@ -276,7 +308,7 @@ def detect(prefer: str = "auto", hidden: list[Path] = ()) -> Sandbox:
         if not root:
             problem = "the uid mode needs the grader to run as root (it runs student code as another user)"
         else:
-            problem = _try(Sandbox("uid"), hidden)
+            problem = _try(Sandbox("uid"), hidden, slot)
         if problem is None:
             return Sandbox("uid", warning=(
                 f"warning: {reasons[0] + '; ' if reasons else ''}student code runs as an unprivileged uid in the "
@@ -297,31 +329,33 @@ def detect(prefer: str = "auto", hidden: list[Path] = ()) -> Sandbox:
         "student's process, but its code could read or write your files."))
 
 
-def _try(sandbox: Sandbox, hidden: list[Path]) -> str | None:
+def _try(sandbox: Sandbox, hidden: list[Path], slot: int) -> str | None:
     """None if ``sandbox`` runs this interpreter with numpy here and hides ``hidden``; else the reason."""
     if sandbox.kind == "bwrap" and shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap)"
     if sandbox.kind == "uid":
         try:
-            pwd.getpwuid(slot_uid(0))
-            return f"uid {slot_uid(0)} belongs to a user of this machine; the grader needs it for student code"
+            pwd.getpwuid(slot_uid(slot))
+            return f"uid {slot_uid(slot)} belongs to a user of this machine; the grader needs it for student code"
         except KeyError:
             pass
     root = make_stage_root()
     try:
-        stage = make_stage(root, 0, sandbox)
+        stage = make_stage(root, slot, sandbox)
         home = stage / "home"
         check = ("import json, os, numpy\nfound = []\nfor path in json.loads(os.environ['HIDDEN']):\n"
                  "    try:\n        os.listdir(path); found.append(path)\n    except OSError:\n        pass\n"
                  "print(json.dumps(found))")
         python, _ = interpreter()
         env = student_env(home, {"HIDDEN": json.dumps([str(p) for p in hidden])})
-        command = sandbox.command([python, "-I", "-c", check], slot=0, stage=stage, writable=[home], cwd=home,
+        command = sandbox.command([python, "-I", "-c", check], slot=slot, stage=stage, writable=[home], cwd=home,
                                   env=env, memory_mb=2048, allow_torch=False, quiet=False)
         done = subprocess.run(command, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError) as error:
         return f"{sandbox.kind} could not start ({error})"
     finally:
+        if sandbox.drops_root:
+            kill_uid(slot_uid(slot))
         shutil.rmtree(root, ignore_errors=True)
     if done.returncode != 0:
         detail = (done.stderr.strip().splitlines() or ["no message"])[-1][:300]

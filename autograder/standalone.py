@@ -25,8 +25,9 @@ nothing beside it:
   replaced by :data:`STYLESHEET`, a short one of our own covering what a feedback page shows: text and
   tables, nbgrader's panels, code cells, outputs (errors in red) and math. Jupyter's ``In [n]:`` prompts
   are hidden. Syntax highlighting keeps a handful of Pygments classes (comments, keywords, strings,
-  numbers, names of functions and builtins): enough to read a student's code at a glance, at a few
-  hundred bytes, where Pygments' full theme is several kilobytes of shades nobody reads in feedback.
+  numbers, names of functions and builtins): enough to read a student's code at a glance. The spans of
+  the other tokens (names, punctuation, operators, whitespace: most of them) are unwrapped into plain
+  text, which halves the weight of a page of code.
 
 Any HTML is accepted (a fragment without ``<body>`` too); the page is rebuilt from the parsed tree, so
 what comes out is only markup that the tree holds, with its text escaped.
@@ -61,6 +62,8 @@ URL_ATTRIBUTES = frozenset({
 })
 LINK_SCHEMES = ("https:", "http:", "mailto:")
 STYLE_THAT_LOADS = re.compile(r"url|image-set|@import|expression|\\", re.I)
+# SVG paints, filters, masks and markers can point at another file too: fill="url(other.svg#g)".
+URL_REFERENCE = re.compile(r"url\s*\(\s*['\"]?\s*(?!#)", re.I)
 NO_MATH_INSIDE = frozenset({"pre", "code", "kbd", "samp", "script", "style", "textarea", "math"})
 NO_MATH_CLASSES = frozenset({"tex2jax_ignore", "mathjax_ignore"})
 
@@ -87,6 +90,17 @@ MATHML_ATTRIBUTES = frozenset({
     "frame", "displaystyle", "scriptlevel", "notation", "mathcolor", "mathbackground", "mathsize",
     "linebreak", "encoding",
 })
+# The Pygments classes kept, with their colours; every other token's <span> is unwrapped into plain text.
+PYGMENTS_COLOURS = {
+    ("c", "c1", "cm", "ch", "cs", "sd"): "color: #6e7781; font-style: italic",  # comments, docstrings
+    ("k", "kn", "kc", "kd", "kr", "ow"): "color: #8250df",  # keywords
+    ("s", "s1", "s2", "sa", "sb", "se", "si", "sx"): "color: #0a3069",  # strings
+    ("m", "mi", "mf", "mh", "mo"): "color: #0550ae",  # numbers
+    ("nf", "nc", "fm"): "color: #6639ba",  # names of functions and classes being defined
+    ("nb", "bp"): "color: #953800",  # builtins
+    ("err",): "color: #cf222e",
+}
+PYGMENTS_KEPT = frozenset(name for names in PYGMENTS_COLOURS for name in names)
 UNKNOWN_COMMAND = re.compile(r"\\[A-Za-z]")  # latex2mathml passes a command it does not know through as text
 
 STYLESHEET = """
@@ -138,14 +152,8 @@ code.tex-unrendered { color: #9a6700; }
 .ansi-magenta-fg, .ansi-magenta-intense-fg { color: #8250df; }
 .ansi-bold { font-weight: 600; }
 
-/* A few Pygments classes: comments, keywords, strings, numbers, function and builtin names. */
-.highlight :is(.c, .c1, .cm, .ch, .cs, .sd) { color: #6e7781; font-style: italic; }
-.highlight :is(.k, .kn, .kc, .kd, .kr, .ow) { color: #8250df; }
-.highlight :is(.s, .s1, .s2, .sa, .sb, .se, .si, .sx) { color: #0a3069; }
-.highlight :is(.m, .mi, .mf, .mh, .mo) { color: #0550ae; }
-.highlight :is(.nf, .nc, .fm) { color: #6639ba; }
-.highlight :is(.nb, .bp) { color: #953800; }
-.highlight .err { color: #cf222e; }
+/* Syntax highlighting: the few Pygments classes of PYGMENTS_COLOURS */
+PYGMENTS_RULES
 
 /* nbgrader's panels: the page's own frame (panel-default) is flat, a graded cell is boxed. */
 .panel { margin: 1em 0; border: 1px solid #d0d7de; border-radius: 6px; }
@@ -173,7 +181,8 @@ math[display="block"] { margin: .8em 0; overflow-x: auto; overflow-y: hidden; }
   pre { white-space: pre-wrap; }
   .cell, .jp-Cell, .panel { break-inside: avoid; }
 }
-""".strip()
+""".strip().replace("PYGMENTS_RULES", "\n".join(f".highlight :is({', '.join('.' + name for name in names)}) {{ {rule}; }}"
+                                                  for names, rule in PYGMENTS_COLOURS.items()))
 
 
 def standalone_page(html: str, title: str | None = None) -> str:
@@ -192,6 +201,7 @@ def standalone_page(html: str, title: str | None = None) -> str:
     unwrap_nested_documents(body)
     for tag in body.find_all(True):
         clean_attributes(tag)
+    plain_unstyled_tokens(body)
     slot_name = f"math-slot-{secrets.token_hex(6)}"
     formulas = render_math(soup, body, slot_name)
     content = fill_math_slots(body.decode_contents(), slot_name, formulas)
@@ -200,10 +210,10 @@ def standalone_page(html: str, title: str | None = None) -> str:
 
 def drop_markup_that_acts(soup: BeautifulSoup) -> None:
     """Remove, in place, every element of :data:`DROPPED_ELEMENTS`, comments and declarations."""
-    for tag in soup.find_all(DROPPED_ELEMENTS):
-        tag.decompose()
-    for node in soup.find_all(string=lambda s: isinstance(s, (Comment, Declaration, Doctype,
-                                                               ProcessingInstruction))):
+    doomed = [node for node in soup.descendants
+              if isinstance(node, (Comment, Declaration, Doctype, ProcessingInstruction))
+              or (isinstance(node, Tag) and node.name in DROPPED_ELEMENTS)]
+    for node in doomed:
         node.extract()
 
 
@@ -218,7 +228,8 @@ def clean_attributes(tag: Tag) -> None:
     for name in list(tag.attrs):
         value = tag.attrs[name]
         value = " ".join(value) if isinstance(value, list) else str(value or "")
-        if name.startswith("on") or (name == "style" and STYLE_THAT_LOADS.search(value)):
+        if name.startswith("on") or (name == "style" and STYLE_THAT_LOADS.search(value)) \
+                or URL_REFERENCE.search(value):
             del tag.attrs[name]
         elif name in URL_ATTRIBUTES and not allowed_url(tag.name, name, value):
             del tag.attrs[name]
@@ -237,11 +248,40 @@ def allowed_url(element: str, attribute: str, url: str) -> bool:
     return element == "a" and attribute == "href" and url.startswith(LINK_SCHEMES)
 
 
+def plain_unstyled_tokens(body: Tag) -> None:
+    """Unwrap, in place, each Pygments token ``<span>`` whose class :data:`PYGMENTS_COLOURS` does not colour.
+
+    Names, punctuation, operators and whitespace are most of the tokens of Python code; their spans
+    would be half the weight of a page. Pygments writes its tokens as a flat run of spans in a ``<pre>``.
+    """
+    for block in body.find_all(class_="highlight"):
+        for pre in block.find_all("pre"):
+            pre_children = list(pre.children)
+            pre.clear()
+            pre.extend(merged_tokens(pre_children))
+
+
+def merged_tokens(nodes: list) -> list:
+    """``nodes`` with each unstyled token span, and each run of adjacent text, made one string."""
+    merged, text = [], []
+    for node in nodes:
+        if isinstance(node, Tag) and (node.name != "span" or PYGMENTS_KEPT.intersection(node.get("class") or ())):
+            if text:
+                merged.append(NavigableString("".join(text)))
+                text = []
+            merged.append(node)
+        else:
+            text.append(node.get_text() if isinstance(node, Tag) else str(node))
+    if text:
+        merged.append(NavigableString("".join(text)))
+    return merged
+
+
 def render_math(soup: BeautifulSoup, root: Tag, slot_name: str) -> list[str]:
     """Replace, in place, each formula in the visible text under ``root`` by an empty ``<slot_name n=i>``
     element, or by its TeX in a ``<code>`` when it does not convert; return the MathML of slot ``i``."""
     formulas: list[str] = []
-    for text in list(texts_that_may_hold_math(root)):
+    for text in texts_that_may_hold_math(root):
         pieces = split_formulas(str(text))
         if pieces == [str(text)]:
             continue
@@ -261,15 +301,18 @@ def render_math(soup: BeautifulSoup, root: Tag, slot_name: str) -> list[str]:
     return formulas
 
 
-def texts_that_may_hold_math(node: Tag):
-    """The text nodes under ``node`` where a formula may be: not in code, scripts or ignored elements,
-    and holding a ``$`` or a backslash."""
-    for child in node.children:
-        if isinstance(child, Tag):
-            if child.name not in NO_MATH_INSIDE and not NO_MATH_CLASSES.intersection(child.get("class") or ()):
-                yield from texts_that_may_hold_math(child)
-        elif type(child) is NavigableString and ("$" in child or "\\" in child):
-            yield child
+def texts_that_may_hold_math(root: Tag) -> list[NavigableString]:
+    """The text nodes under ``root`` where a formula may be: not in code, scripts or ignored elements,
+    and holding a ``$`` or a backslash. (A loop, not recursion: a student's markdown can nest deep.)"""
+    found, todo = [], [root]
+    while todo:
+        for child in todo.pop().children:
+            if isinstance(child, Tag):
+                if child.name not in NO_MATH_INSIDE and not NO_MATH_CLASSES.intersection(child.get("class") or ()):
+                    todo.append(child)
+            elif type(child) is NavigableString and ("$" in child or "\\" in child):
+                found.append(child)
+    return found
 
 
 def split_formulas(text: str) -> list[str | tuple[str, bool, str]]:
@@ -278,25 +321,24 @@ def split_formulas(text: str) -> list[str | tuple[str, bool, str]]:
     ``\\$`` comes out as ``$``; a text without any formula comes out as ``[text]``.
     """
     pieces: list[str | tuple[str, bool, str]] = []
-    plain, start = [], 0
+    plain, start = "", 0
     for match in FORMULA.finditer(text):
-        plain.append(text[start:match.start()])
+        plain += text[start:match.start()]
         start = match.end()
         kind = match.lastgroup
-        if kind == "escaped_dollar":
-            plain.append("$")
-            continue
         tex = match.group(kind)
-        if not tex.strip():
-            plain.append(match.group())
-            continue
-        if "".join(plain):
-            pieces.append("".join(plain))
-        plain = []
-        pieces.append((tex.strip(), kind in DISPLAY_GROUPS, match.group()))
-    plain.append(text[start:])
-    if "".join(plain) or not pieces:
-        pieces.append("".join(plain))
+        if kind == "escaped_dollar":
+            plain += "$"
+        elif not tex.strip():
+            plain += match.group()
+        else:
+            if plain:
+                pieces.append(plain)
+            pieces.append((tex.strip(), kind in DISPLAY_GROUPS, match.group()))
+            plain = ""
+    plain += text[start:]
+    if plain or not pieces:
+        pieces.append(plain)
     return pieces
 
 
@@ -319,7 +361,8 @@ def formula_as_mathml(tex: str, display: bool) -> str | None:
     if any(UNKNOWN_COMMAND.search(text) for text in tree.find_all(string=True)):
         return None
     for tag in tags:
-        tag.attrs = {name: value for name, value in tag.attrs.items() if name in MATHML_ATTRIBUTES}
+        tag.attrs = {name: value for name, value in tag.attrs.items()
+                     if name in MATHML_ATTRIBUTES and not URL_REFERENCE.search(value)}
     return str(tags[0])
 
 

@@ -7,6 +7,7 @@ and the same verdicts, since the worker calls the same functions.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import shutil
 import tempfile
@@ -20,9 +21,16 @@ from tests.notebooks import grade_id, is_answer, source_notebook
 HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
 
+@functools.cache
+def claimed_slot() -> int:
+    """The slot (and so the uid) this test process's student processes run in, claimed once."""
+    return sandbox.claim_slots()
+
+
 def judge_exercise(exercise: str, answers: dict[str, str], box: sandbox.Sandbox | None = None) -> dict[str, judge.Verdict]:
     """{test grade_id: the judge's verdict} for these answers."""
-    box = box or sandbox.detect(hidden=[REPO])
+    slot = claimed_slot()
+    box = box or sandbox.detect(hidden=[REPO], slot=slot)
     stage_root = sandbox.make_stage_root()
     cells = []
     for cell in source_notebook(exercise).cells:
@@ -32,7 +40,7 @@ def judge_exercise(exercise: str, answers: dict[str, str], box: sandbox.Sandbox 
         cells.append({"id": grade_id(cell), "source": answers[grade_id(cell)] if is_answer(cell) else cell.source})
     verdicts = {}
     with tempfile.TemporaryDirectory(prefix="rnn-judge-") as tmp:
-        place = probe_place(box, stage_root, 0, 4096, Path(tmp) / "probe.log")
+        place = probe_place(box, stage_root, slot, 4096, Path(tmp) / "probe.log")
         student = None
         try:
             for name, hidden in hidden_checks(exercise).items():

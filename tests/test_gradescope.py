@@ -44,7 +44,7 @@ def test_bundle_holds_what_gradescope_runs(bundle):
     assert not any(name.startswith("solutions/") for name in names), "the bundle needs no reference solutions"
 
 
-def run_in_simulated_gradescope(bundle, tmp_path, notebook):
+def run_in_simulated_gradescope(bundle, tmp_path, notebook, python=sys.executable, sandbox="auto"):
     root = tmp_path / "autograder"
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(root / "source")
@@ -52,7 +52,7 @@ def run_in_simulated_gradescope(bundle, tmp_path, notebook):
     (root / "submission").mkdir(parents=True)
     if notebook is not None:
         nbformat.write(notebook, root / "submission" / "elman.ipynb")
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": python, "AUTOGRADER_SANDBOX": sandbox}
     env.pop("PYTHONPATH", None)
     done = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True,
                           timeout=900)
@@ -76,3 +76,47 @@ def test_run_autograder_writes_gradescope_results(bundle, release, tmp_path, sol
 def test_run_autograder_without_a_notebook_says_so(bundle, tmp_path):
     results = run_in_simulated_gradescope(bundle, tmp_path, None)
     assert results["score"] == 0 and "No notebook" in results["output"]
+
+
+@pytest.fixture(scope="module")
+def uid_python():
+    """An interpreter the uid sandbox can run (Gradescope's /autograder/venv is one; ours lies under /root)."""
+    from tests.sandboxed import reachable_python
+
+    if os.geteuid() != 0:
+        pytest.skip("Gradescope runs the autograder as root; the uid fallback is root's")
+    python = reachable_python()
+    if python is None:
+        pytest.skip("no interpreter an unprivileged user could run (needs Debian's python3.11)")
+    yield python
+    if python.startswith("/var/tmp/rnn-uid-python-"):
+        import shutil
+
+        shutil.rmtree(python.split("/venv/")[0], ignore_errors=True)
+
+
+@pytest.mark.parametrize("solved", [True, False])
+def test_uid_fallback_grades_like_bubblewrap(bundle, release, tmp_path, uid_python, solved):
+    """Where bubblewrap cannot start (most containers), the uid sandbox grades a correct notebook 10 and a blank 0."""
+    student_version = nbformat.read(release / "elman" / "elman.ipynb", as_version=4)
+    notebook = submission(student_version, reference_answers("elman") if solved else None)
+    results = run_in_simulated_gradescope(bundle, tmp_path, notebook, python=uid_python, sandbox="uid")
+    assert results["score"] == (10 if solved else 0), results["output"]
+    assert (tmp_path / "autograder" / "source").stat().st_mode & 0o077 == 0, "the source is closed to student code"
+
+
+def test_a_linked_submission_is_refused(bundle, tmp_path):
+    """A submission that is only a link to the bundle's source notebook (which holds the solutions) earns nothing."""
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / "source")
+    (root / "source" / "run_autograder").chmod(0o755)
+    (root / "submission").mkdir(parents=True)
+    (root / "submission" / "elman.ipynb").symlink_to(root / "source" / "exercises" / "elman" / "elman.ipynb")
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0 and "link" in results["output"], results

@@ -13,12 +13,11 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
-
 import pytest
 
 from autograder import flags, sandbox, wire
 from autograder.course import REPO, exercise_names, hidden_checks
-from tests.judged import judge_exercise
+from tests.judged import judge_exercise, claimed_slot
 from tests.mutants import MUTANTS
 from tests.notebooks import reference_answers, source_notebook, submission
 
@@ -111,7 +110,7 @@ def test_sandbox_hides_the_reference_and_torch(tmp_path):
     import subprocess
     import sys
 
-    box = sandbox.detect(hidden=[REPO])
+    box = sandbox.detect(hidden=[REPO], slot=claimed_slot())
     if box.kind != "bwrap":
         pytest.skip(f"no bubblewrap here ({box.warning}); .ci/run installs it")
     script = ("import os, importlib.util; print(os.path.exists(%r), importlib.util.find_spec('torch') is not None "
@@ -119,8 +118,9 @@ def test_sandbox_hides_the_reference_and_torch(tmp_path):
               "'nn')))" % str(REPO / "solutions" / "elman.py"))
     root = sandbox.make_stage_root()
     try:
-        home = sandbox.make_stage(root, 0, box) / "home"
-        command = box.command([sys.executable, "-c", script], slot=0, stage=home.parent, writable=[home], cwd=home,
+        home = sandbox.make_stage(root, claimed_slot(), box) / "home"
+        command = box.command([sys.executable, "-c", script], slot=claimed_slot(), stage=home.parent,
+                              writable=[home], cwd=home,
                               env=sandbox.student_env(home), memory_mb=2048, allow_torch=False, quiet=False)
         done = subprocess.run(command, capture_output=True, text=True)
     finally:
