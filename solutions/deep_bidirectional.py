@@ -60,7 +60,7 @@ def bidirectional_elman_forward(X, h0_fwd, h0_bwd, fwd, bwd):
         fwd, bwd: (W_x (D, H), W_h (H, H), b (H,)) of each direction.
 
     Returns:
-        (H (B, T, 2H), h_n (2, B, H)): H[:, t-1] is [forward state at t, backward state at t];
+        (Y (B, T, 2H), h_n (2, B, H)): Y[:, t-1] is [forward state at t, backward state at t];
         h_n is [forward state after x_T, backward state after x_1 (at position 1)].
     """
     forward_states = elman_layer(X, h0_fwd, *fwd)

@@ -32,7 +32,8 @@ def final_states(H, lengths):
     """Each sequence's state at its last real step.
 
     Args:
-        H: (B, T, H) the states of a batch padded at the end.
+        H: (B, T, H) the states of a batch padded at the end (the argument is named H; the H of the shape is the
+            hidden size).
         lengths: B ints (a list or an array), 1 <= lengths[b] <= T.
 
     Returns:
@@ -85,7 +86,7 @@ def masked_elman_forward(X, lengths, h0, W_x, W_h, b):
         W_x, W_h, b: (D, H), (H, H), (H,).
 
     Returns:
-        (H, h_n): H (B, T, H) the states, zero at padding (what pad_packed_sequence returns);
+        (states, h_n): states (B, T, H), zero at padding (what pad_packed_sequence returns);
         h_n (B, H) each sequence's state after its last real step.
     """
     B, T, _ = X.shape

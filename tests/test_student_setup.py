@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -158,3 +159,33 @@ def test_exercises_page_lists_every_exercise_with_its_chapter():
         assert f"{{exercise-points}}`{name}`" in row, f"{name}: points computed from its notebook"
         chapter = re.search(r"\{doc\}`([a-z_0-9]+)`", row).group(1)
         assert download in (BOOK / f"{chapter}.md").read_text(), f"{name}: chapter {chapter} has this exercise"
+
+
+STUDENT_REQUIREMENTS_PYPI = BOOK / "requirements-student-pypi.txt"
+
+
+def test_pypi_only_requirements_are_the_same_pins_without_an_index():
+    """The second file, for networks that cannot reach PyTorch's index: the same pins, no index option at all."""
+    assert pins(STUDENT_REQUIREMENTS_PYPI) == pins(STUDENT_REQUIREMENTS)
+    options = [line for line in STUDENT_REQUIREMENTS_PYPI.read_text().splitlines() if line.strip().startswith("-")]
+    assert not options, f"requirements-student-pypi.txt must install from PyPI alone: {options}"
+    assert "--extra-index-url" in STUDENT_REQUIREMENTS.read_text(), "the first file is the one with PyTorch's index"
+    assert "requirements-student-pypi.txt" in STUDENT_REQUIREMENTS.read_text(), "the first file names the fallback"
+
+
+def test_intro_serves_the_fallback_and_explains_the_two_warnings():
+    text = (BOOK / "intro.md").read_text()
+    assert "{download}`requirements-student-pypi.txt <requirements-student-pypi.txt>`" in text
+    assert "pip install -r requirements-student-pypi.txt" in text
+    for warning in ("No nbgrader_config.py file found", "Kernel is running over TCP without encryption"):
+        assert warning in text, f"the introduction explains the warning {warning!r}"
+    assert "{ref}`as it explains <student-setup-offline>`" in (BOOK / "exercises.md").read_text()
+
+
+def test_the_warnings_quoted_are_the_ones_the_tools_print():
+    """The texts the introduction quotes are in the installed nbgrader and ipykernel (a new version may reword them)."""
+    import ipykernel.kernelapp
+    import nbgrader.apps.baseapp
+
+    assert "No nbgrader_config.py file found" in Path(nbgrader.apps.baseapp.__file__).read_text()
+    assert "Kernel is running over TCP without encryption." in Path(ipykernel.kernelapp.__file__).read_text()
