@@ -13,9 +13,10 @@ import nbformat
 from tests.notebooks import REPO
 
 
-def autograder(*args: str, timeout: int = 3600) -> subprocess.CompletedProcess:
+def autograder(*args: str, timeout: int = 3600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``python -m autograder ARGS`` in the repository; ``env`` replaces the environment (default: ours)."""
     return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=env)
 
 
 def read_grades(out: Path) -> dict[tuple[str, str], dict]:
