@@ -1,5 +1,6 @@
 """``python -m autograder VERB``: one verb per job.
 
+    collect        turn an LMS's download (Canvas, Moodle, Gradescope) into SUBMITTED/<student>/<exercise>/
     release        write the student version of every exercise
     grade          autograde a folder of submissions into one gradebook; grades.csv, feedback, results
     reference      write solutions/<exercise>.py from the exercise notebooks' solution regions
@@ -41,6 +42,19 @@ def parser() -> argparse.ArgumentParser:
                        help="how student code is isolated (default: the strongest available; see README)")
     grade.add_argument("--force", action="store_true", help="regrade submissions already graded in OUT")
     grade.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: sqlite:///OUT/gradebook.db)")
+    grade.add_argument("--course", type=Path, help="course.toml/.json: due dates, late policies, roster, Canvas ids")
+    grade.add_argument("--due", action="append", metavar="[EXERCISE=]DATETIME",
+                       help="due date in ISO 8601, e.g. 2026-12-01T23:59:00+01:00 (repeatable; default: all exercises)")
+    grade.add_argument("--late", metavar="POLICY", help="late policy: none, zero, 'per_day 10%% cap 50%%', 'per_hour 1'")
+    grade.add_argument("--roster", type=Path, help="the LMS's roster CSV: writes canvas.csv and moodle.csv")
+
+    gather = verbs.add_parser("collect", help="place an LMS export's notebooks as SUBMITTED/<student>/<exercise>/")
+    gather.add_argument("export", type=Path, help="the LMS's zip of submissions, or the folder it was unpacked into")
+    gather.add_argument("--exercise", required=True, help="the exercise these submissions are for")
+    gather.add_argument("--roster", type=Path, required=True, help="the LMS's roster CSV (id, name, login, email)")
+    gather.add_argument("--out", type=Path, required=True, help="the SUBMITTED folder to write")
+    gather.add_argument("--times", type=Path, help="CSV of submission times (Canvas; Moodle's grading worksheet)")
+    gather.add_argument("--timezone", default="UTC", help="zone of times written without an offset (default UTC)")
     verbs.add_parser("reference", help="write solutions/<exercise>.py from the notebooks' solution regions")
 
     bundle = verbs.add_parser("gradescope", help="write the Gradescope autograder zip of one exercise")
@@ -66,7 +80,14 @@ def main(argv: list[str] | None = None) -> int:
             from autograder import grade
             limits = grade.Limits(jobs=args.jobs, timeout=args.timeout, cell_timeout=args.cell_timeout,
                                   memory_mb=args.memory, call_timeout=args.call_timeout, sandbox=args.sandbox)
-            return grade.main(args.submitted, args.out, limits, args.exercise, force=args.force, db_url=args.db)
+            from autograder import lms
+            from autograder.course import exercise_names
+            course, roster = lms.settings(args.course, args.due, args.late, args.roster, args.exercise or exercise_names())
+            done = grade.main(args.submitted, args.out, limits, args.exercise, force=args.force, db_url=args.db)
+            return done or lms.main(args.out, args.submitted, course, roster)
+        if args.verb == "collect":
+            from autograder import collect
+            return collect.main(args.export, args.exercise, args.roster, args.out, args.times, args.timezone)
         if args.verb == "reference":
             from autograder import reference
             return reference.main()
