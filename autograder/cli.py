@@ -11,11 +11,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from autograder.course import CourseError
+from autograder.records import Limits
 
 
 def parser() -> argparse.ArgumentParser:
@@ -31,14 +31,18 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("submitted", type=Path, help="folder of student folders")
     grade.add_argument("--out", type=Path, required=True, help="folder for grades.csv, feedback/, results/")
     grade.add_argument("--exercise", action="append", help="only this exercise (repeatable)")
-    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+    grade.add_argument("--jobs", type=int, default=Limits.jobs,
                        help="submissions graded at once (default: the number of cores)")
-    grade.add_argument("--timeout", type=int, default=600, help="seconds for one submission (default 600)")
-    grade.add_argument("--cell-timeout", type=int, default=60, help="seconds for one cell (default 60)")
-    grade.add_argument("--memory", type=int, default=4096, help="MB of memory for one submission (default 4096)")
-    grade.add_argument("--call-timeout", type=int, default=20,
-                       help="seconds for one call of a student's function by the hidden tests (default 20)")
-    grade.add_argument("--sandbox", choices=["auto", "bwrap", "uid", "none"], default="auto",
+    grade.add_argument("--timeout", type=int, default=Limits.timeout,
+                       help=f"seconds for one submission (default {Limits.timeout})")
+    grade.add_argument("--cell-timeout", type=int, default=Limits.cell_timeout,
+                       help=f"seconds for one cell (default {Limits.cell_timeout})")
+    grade.add_argument("--memory", type=int, default=Limits.memory_mb,
+                       help=f"MB of memory for one submission (default {Limits.memory_mb})")
+    grade.add_argument("--call-timeout", type=int, default=Limits.call_timeout,
+                       help=f"seconds for one call of a student's function by the hidden tests "
+                            f"(default {Limits.call_timeout})")
+    grade.add_argument("--sandbox", choices=["auto", "bwrap", "uid", "none"], default=Limits.sandbox,
                        help="how student code is isolated (default: the strongest available; see README)")
     grade.add_argument("--force", action="store_true", help="regrade submissions already graded in OUT")
     grade.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: sqlite:///OUT/gradebook.db)")
@@ -78,11 +82,12 @@ def main(argv: list[str] | None = None) -> int:
             return release.main(args.out, args.exercise)
         if args.verb == "grade":
             from autograder import grade
-            limits = grade.Limits(jobs=args.jobs, timeout=args.timeout, cell_timeout=args.cell_timeout,
-                                  memory_mb=args.memory, call_timeout=args.call_timeout, sandbox=args.sandbox)
+            limits = Limits(jobs=args.jobs, timeout=args.timeout, cell_timeout=args.cell_timeout,
+                            memory_mb=args.memory, call_timeout=args.call_timeout, sandbox=args.sandbox)
             from autograder import lms
             from autograder.course import exercise_names
-            course, roster = lms.settings(args.course, args.due, args.late, args.roster, args.exercise or exercise_names())
+            course, roster = lms.settings(args.course, args.due, args.late, args.roster,
+                                          args.exercise or exercise_names())
             done = grade.main(args.submitted, args.out, limits, args.exercise, force=args.force, db_url=args.db)
             return done or lms.main(args.out, args.submitted, course, roster)
         if args.verb == "collect":

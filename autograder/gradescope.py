@@ -70,8 +70,9 @@ def run(exercise: str, root: Path, sandbox: str = "auto") -> int:
     read without following links: a notebook that is a link is refused.
     """
     from autograder import grade
+    from autograder.records import Limits
     from autograder.files import NotAccepted, read_regular, write_fresh
-    from autograder.worker import MAX_NOTEBOOK_BYTES
+    from autograder.discover import MAX_NOTEBOOK_BYTES
 
     results = root / "results"
     results.mkdir(parents=True, exist_ok=True)
@@ -94,7 +95,7 @@ def run(exercise: str, root: Path, sandbox: str = "auto") -> int:
             write_fresh(results / "results.json", json.dumps({"score": 0, "output": f"{refused} It was not graded."}))
             return 0
         out = Path(tmp) / "graded"
-        limits = grade.Limits(jobs=1, sandbox=sandbox)
+        limits = Limits(jobs=1, sandbox=sandbox)
         grade.main(Path(tmp) / "submitted", out, limits, [exercise])
         result = json.loads((out / "results" / "student" / f"{exercise}.json").read_text())
     result["visibility"] = "visible"

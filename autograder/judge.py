@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import wire
+from autograder import protocol, wire
 
 HERE = Path(__file__).resolve().parent
 
@@ -45,10 +45,11 @@ class StudentGone(BaseException):
 
 @dataclass
 class Verdict:
-    """The judge's decision on one test cell."""
+    """The judge's decision on one test cell, and the known mistake it names ("" for none)."""
 
     passed: bool
     message: str
+    mistake: str = ""
 
 
 class Student:
@@ -69,7 +70,7 @@ class Student:
         deadline = time.monotonic() + self.call_timeout
         while True:
             reply = self._receive(deadline)
-            if reply.get("do") == "callback":
+            if reply.get(protocol.DO) == protocol.CALLBACK:
                 self._send(self._callback(reply))
                 continue
             return reply
@@ -97,7 +98,7 @@ class Student:
             args, kwargs = self.decode(message["args"]), self.decode(message["kwargs"])
             return {"value": self.encode(target(*args, **kwargs))}
         except Exception as error:  # our function failed on what the student passed
-            return {"raised": {"type": type(error).__name__, "message": str(error)}}
+            return {protocol.RAISED: {"type": type(error).__name__, "message": str(error)}}
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -107,7 +108,7 @@ class Student:
     def close(self) -> None:
         if self.process.poll() is None:
             try:
-                wire.send(self.write_fd, {"do": "exit"})
+                wire.send(self.write_fd, {protocol.DO: protocol.EXIT})
                 self.process.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 pass
@@ -171,7 +172,7 @@ class Student:
         if key in self.remotes:
             return self.remotes[key]
         value = self.decode(tag["value"])
-        parents = [self.decode(p) for p in wire._items(tag.get("parents", []))]
+        parents = [self.decode(p) for p in wire.items(tag.get("parents", []))]
         node = Tensor(value, parents)
         node.grad = self.decode(tag.get("grad"))
         self._remember(key, node)
@@ -179,17 +180,17 @@ class Student:
         def _backward():
             unique = list({id(p): p for p in parents}.values())
             given = [p.grad if type(getattr(p, "grad", None)) is np.ndarray else None for p in unique]
-            reply = self.request({"do": "backward", "target": {"ref": key, "yours": True},
+            reply = self.request({protocol.DO: protocol.BACKWARD, "target": {"ref": key, "yours": True},
                                   "grad": self.encode(node.grad), "parent_grads": [self.encode(g) for g in given]})
             raise_if_raised(reply)
-            reports = wire._items(reply.get("parents"))
+            reports = wire.items(reply.get("parents"))
             if len(reports) != len(unique):
                 raise wire.WireError("backward reported a different number of parents")
             for parent, report in zip(unique, reports):
                 if "value" in report:
                     parent.grad = self.decode(report["value"])
                 else:
-                    for added in wire._items(report.get("added")):
+                    for added in wire.items(report.get("added")):
                         parent.grad += self.decode(added)
 
         node._backward = _backward
@@ -197,18 +198,18 @@ class Student:
 
     # -------------------------------------------------------------- actions
     def lookup(self, name: str):
-        reply = self.request({"do": "lookup", "name": name})
-        if reply.get("missing"):
+        reply = self.request({protocol.DO: protocol.LOOKUP, "name": name})
+        if reply.get(protocol.MISSING):
             return Missing(name)
         return self.decode(reply.get("value"))
 
     def call(self, remote: "Remote", args: tuple, kwargs: dict):
         sent_args = list(args)
-        reply = self.request({"do": "call", "target": {"ref": remote.key, "yours": True},
+        reply = self.request({protocol.DO: protocol.CALL, "target": {"ref": remote.key, "yours": True},
                               "args": self.encode(sent_args), "kwargs": self.encode(kwargs)})
         raise_if_raised(reply)
         _write_back(sent_args, self.decode(reply.get("args")))
-        for key, value in wire._items(reply.get("mirrors", [])):
+        for key, value in wire.items(reply.get("mirrors", [])):
             tensor = self.exported.get(int(key))
             value = self.decode(value)
             if tensor is not None and not (type(value) is type(tensor.value) is np.ndarray
@@ -217,15 +218,15 @@ class Student:
         return self.decode(reply.get("value"))
 
     def getattr(self, remote: "Remote", name: str):
-        reply = self.request({"do": "getattr", "target": {"ref": remote.key, "yours": True}, "name": name})
+        reply = self.request({protocol.DO: protocol.GETATTR, "target": {"ref": remote.key, "yours": True}, "name": name})
         raise_if_raised(reply)
         return self.decode(reply.get("value"))
 
     def new_dict(self):
-        return self.decode(self.request({"do": "new_dict"}).get("value"))
+        return self.decode(self.request({protocol.DO: protocol.NEW_DICT}).get("value"))
 
     def contents(self, remote: "Remote") -> dict:
-        reply = self.request({"do": "contents", "target": {"ref": remote.key, "yours": True}})
+        reply = self.request({protocol.DO: protocol.CONTENTS, "target": {"ref": remote.key, "yours": True}})
         raise_if_raised(reply)
         value = self.decode(reply.get("value"))
         if type(value) is not dict:
@@ -267,20 +268,9 @@ class Missing:
 
 def raise_if_raised(reply: dict) -> None:
     """Re-raise, in this process, an exception the student's code raised over there (as data)."""
-    raised = reply.get("raised")
-    if raised is None:
-        return
-    name = str(raised.get("type", "Exception"))
-    kind = getattr(builtins, name, None)
-    if not (isinstance(kind, type) and issubclass(kind, Exception)) or kind is StopIteration:
-        kind = RuntimeError
-    error = kind(str(raised.get("message", "")))
-    if kind is RuntimeError and name != "RuntimeError":
-        error = RuntimeError(f"{name}: {raised.get('message', '')}")
-    error.student_line = str(raised.get("line", ""))
-    error.in_tensor_op = bool(raised.get("in_tensor_op"))
-    error.remote_type = name
-    raise error
+    raised = reply.get(protocol.RAISED)
+    if raised is not None:
+        raise protocol.remote_error(raised if type(raised) is dict else {})
 
 
 def _write_back(sent, after) -> None:
@@ -347,7 +337,7 @@ def _start_once(cells, place: ProbePlace, call_timeout, cell_timeout):
     import shutil
 
     place.before()
-    for name in ("probe.py", "wire.py", "shared_ops.py"):
+    for name in ("probe.py", "protocol.py", "wire.py", "shared_ops.py"):
         shutil.copy(HERE / name, place.folder / name)
     (place.folder / "cells.json").write_text(json.dumps(cells))
     to_student_r, to_student_w = os.pipe()
@@ -370,10 +360,10 @@ def _start_once(cells, place: ProbePlace, call_timeout, cell_timeout):
             if running is None:
                 raise StudentGone("the notebook's process did not start") from None
             return None, [], (running, "timeout" if process.returncode in (-9, None) else "crashed")
-        if "running" in message:
-            running = str(message["running"])
-        elif message.get("ready"):
-            return student, [e for e in wire._items(message.get("errors", [])) if type(e) is dict], None
+        if protocol.RUNNING in message:
+            running = str(message[protocol.RUNNING])
+        elif message.get(protocol.READY):
+            return student, [e for e in wire.items(message.get("errors", [])) if type(e) is dict], None
         else:
             student.close()
             raise StudentGone("the notebook's process sent something unexpected")
@@ -389,7 +379,7 @@ def run_check(student: Student, module, check_name: str, arg_names: list[str]) -
         args = [student.lookup(name) for name in arg_names]
         check(*args)
     except CheckFailure as failure:
-        return Verdict(False, str(failure))
+        return Verdict(False, str(failure), failure.mistake)
     except StudentGone as gone:
         return Verdict(False, f"{what.rstrip('.')}: {gone}.")
     except wire.WireError as error:

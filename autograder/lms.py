@@ -147,7 +147,7 @@ def _number(value: float) -> str:
 
 
 def _write_scores(out: Path, grades: list[Grade]) -> None:
-    from autograder.grade import write_score_table
+    from autograder.outputs import write_score_table
 
     write_score_table(out / "scores.csv", [SimpleNamespace(student=g.student, exercise=g.exercise, score=g.score,
                                                            max_score=g.max_score) for g in grades])

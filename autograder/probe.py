@@ -30,10 +30,13 @@ import types
 from builtins import BaseException, callable, getattr, id, isinstance, len, list, set, str, type  # noqa: A004
 
 try:
-    from autograder import wire
-except ImportError:  # staged for grading: wire.py sits beside this file
+    from autograder import protocol, wire
+except ImportError:  # staged for grading: protocol.py and wire.py sit beside this file
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import protocol
     import wire
+
+P = protocol
 
 NO_TORCH = ("PyTorch is not available when the grader runs your functions: write it with NumPy "
             "(the notebook imports torch only for its visible tests).")
@@ -141,7 +144,7 @@ class StudentSide:
 
     def _function(self, key, about: dict):
         def judge_function(*args, **kwargs):
-            return self.ask({"do": "callback", "target": key, "args": self.encode(list(args)),
+            return self.ask({P.DO: P.CALLBACK, "target": key, "args": self.encode(list(args)),
                              "kwargs": self.encode(kwargs)})
         for name, text in about.items():
             if name in ("__name__", "__qualname__", "__doc__", "__module__") and isinstance(text, str):
@@ -158,47 +161,47 @@ class StudentSide:
         """Send a callback to the judge and wait for its answer."""
         wire.send(self.write_fd, message)
         reply = wire.receive(self.read_fd)
-        if "raised" in reply:
+        if P.RAISED in reply:
             import builtins
 
-            kind = getattr(builtins, str(reply["raised"].get("type")), RuntimeError)
+            kind = getattr(builtins, str(reply[P.RAISED].get("type")), RuntimeError)
             if not (isinstance(kind, type) and issubclass(kind, Exception)):
                 kind = RuntimeError
-            raise kind(reply["raised"].get("message", ""))
+            raise kind(reply[P.RAISED].get("message", ""))
         return self.decode(reply["value"])
 
     def serve(self) -> None:
         while True:
             request = wire.receive(self.read_fd)
-            if request.get("do") == "exit":
+            if request.get(P.DO) == P.EXIT:
                 return
             try:
                 reply = self.handle(request)
             except BaseException as error:  # the student's error, reported as data
-                reply = {"raised": describe(error)}
+                reply = {P.RAISED: describe(error)}
             wire.send(self.write_fd, reply)
 
     def handle(self, request):
-        do = request.get("do")
-        if do == "lookup":
+        do = request.get(P.DO)
+        if do == P.LOOKUP:
             name = request["name"]
             if name not in self.namespace:
-                return {"missing": True}
+                return {P.MISSING: True}
             return {"value": self.encode(self.namespace[name])}
-        if do == "call":
+        if do == P.CALL:
             target = self.decode(request["target"])
             args, kwargs = self.decode(request["args"]), self.decode(request["kwargs"])
             result = target(*args, **kwargs)
             # The judge's Tensors as they are now: an operation must not have changed its inputs.
             mirrors = [[key, self.encode(self.stubs[key].value)] for key in self.stubs if _is_tensor(self.stubs[key])]
             return {"value": self.encode(result), "args": self.encode(args), "mirrors": mirrors}
-        if do == "getattr":
+        if do == P.GETATTR:
             return {"value": self.encode(getattr(self.decode(request["target"]), request["name"]))}
-        if do == "new_dict":
+        if do == P.NEW_DICT:
             return {"value": self.encode(_Registry())}
-        if do == "contents":
+        if do == P.CONTENTS:
             return {"value": self.encode(dict(self.decode(request["target"])))}
-        if do == "backward":
+        if do == P.BACKWARD:
             return self.backward(request)
         raise ValueError(f"unknown request {do!r}")
 
@@ -227,7 +230,7 @@ class StudentSide:
         transform = TransformerManager().transform_cell
         errors = []
         for cell in cells:
-            wire.send(self.write_fd, {"running": cell["id"]})  # so the judge can tell which cell hangs
+            wire.send(self.write_fd, {P.RUNNING: cell["id"]})  # so the judge can tell which cell hangs
             filename = f"<cell {cell['id']}>"
             try:
                 source = transform(cell["source"])
@@ -308,7 +311,7 @@ def main(cells_file: str, read_fd: str, write_fd: str) -> None:
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     errors = side.run_cells(cells)
-    wire.send(side.write_fd, {"ready": True, "errors": errors})
+    wire.send(side.write_fd, {P.READY: True, "errors": errors})
     side.serve()
 
 

@@ -1,7 +1,8 @@
-"""The grading pipeline's records: a job, its result, one test's result, and the status enum.
+"""The grading pipeline's records: the limits of a batch, a job, its result, one test's result, the status enum.
 
-Built in one place each, written as JSON at the edges (a worker's result
-file, grades.csv, Gradescope's results.json).
+Every default lives in :class:`Limits`; a :class:`Result` is made only by
+:meth:`Result.graded` and :meth:`Result.failed`. Records are written as JSON
+at the edges (a worker's result file, grades.csv, Gradescope's results.json).
 """
 
 from __future__ import annotations
@@ -25,8 +26,20 @@ class Status(str, Enum):
 
 
 @dataclass
+class Limits:
+    """How a batch is graded: the command line's options, and every default of them."""
+
+    jobs: int = os.cpu_count() or 1  # submissions graded at once
+    timeout: int = 600  # seconds for one whole submission
+    cell_timeout: int = 60  # seconds for one cell
+    memory_mb: int = 4096  # address space of a worker, and of each kernel and probe it starts
+    call_timeout: int = 20  # seconds for one call of a student's function by the judge
+    sandbox: str = "auto"  # "auto", "bwrap", "uid" or "none" (see sandbox.py)
+
+
+@dataclass(kw_only=True)
 class Job:
-    """One submission to grade, with everything a worker needs to know."""
+    """One submission to grade, with everything a worker needs to know (built by keyword)."""
 
     student: str
     exercise: str
@@ -35,12 +48,12 @@ class Job:
     batch: str  # the batch folder: gradebook.db, release/, source/
     max_score: float
     digest: str  # sha256 of the submitted file: a rerun grades it again only if it changed
-    sandbox: str = "none"
-    stage_root: str = ""  # the batch's folder of stages (sandbox.make_stage_root)
-    cell_timeout: int = 60
-    call_timeout: int = 20
-    memory_mb: int = 4096
-    note: str = ""
+    sandbox: str  # the mode in force (sandbox.detect)
+    stage_root: str  # the batch's folder of stages (sandbox.make_stage_root)
+    cell_timeout: int = Limits.cell_timeout
+    call_timeout: int = Limits.call_timeout
+    memory_mb: int = Limits.memory_mb
+    note: str = ""  # said first in the result's message (e.g. which file was graded)
 
     @property
     def release(self) -> Path:
@@ -60,6 +73,7 @@ class TestResult:
     max_score: float
     output: str = ""
     verdict: str = ""
+    mistake: str = ""  # the known mistake the judge named, if any (counted by the summary)
 
     @property
     def passed(self) -> bool:
@@ -87,8 +101,23 @@ class Result:
     timings: dict = field(default_factory=dict)
 
     @classmethod
-    def failed(cls, job: Job, status: Status, message: str) -> "Result":
-        return cls(job.student, job.exercise, 0.0, job.max_score, status, message, digest=job.digest)
+    def graded(cls, job: Job, tests: list[TestResult], notes: list[str], flags: list[str] = (),
+               timings: dict | None = None) -> "Result":
+        """Every test has a verdict: the score is theirs; the message counts them, then says each note."""
+        passed = sum(t.passed for t in tests)
+        message = " ".join([f"{passed} of {len(tests)} tests passed.", *(n for n in notes if n)])
+        return cls(job.student, job.exercise, sum(t.score for t in tests), sum(t.max_score for t in tests),
+                   Status.GRADED, message, list(tests), list(flags), job.digest, timings=dict(timings or {}))
+
+    @classmethod
+    def failed(cls, student: str, exercise: str, max_score: float, status: Status, message: str,
+               digest: str = "") -> "Result":
+        """A submission that earns nothing, and why (``status`` is not GRADED)."""
+        return cls(student, exercise, 0.0, max_score, status, message, digest=digest)
+
+    @classmethod
+    def failed_job(cls, job: Job, status: Status, message: str) -> "Result":
+        return cls.failed(job.student, job.exercise, job.max_score, status, message, job.digest)
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -238,6 +238,29 @@ def make_stage(root: Path, slot: int, sandbox: Sandbox) -> Path:
     return stage
 
 
+@dataclass(frozen=True)
+class Slot:
+    """Where one worker's student processes run: the sandbox, the batch's stages, and the slot's number (its uid)."""
+
+    box: Sandbox
+    stage_root: Path
+    number: int
+
+    def fresh_stage(self) -> Path:
+        """End whatever this slot's processes are still doing, and give them a new, empty stage."""
+        self.end_processes()
+        return make_stage(self.stage_root, self.number, self.box)
+
+    def end_processes(self) -> None:
+        """Kill every process of this slot's uid: what a job started ends with it, wherever it went."""
+        if self.box.drops_root:
+            kill_uid(slot_uid(self.number))
+
+    def command(self, argv: list[str], stage: Path, **options) -> list[str]:
+        """``Sandbox.command`` for this slot, in ``stage`` (from :meth:`fresh_stage`)."""
+        return self.box.command(argv, slot=self.number, stage=stage, **options)
+
+
 # --------------------------------------------------------- ending a job's processes
 
 

@@ -6,15 +6,11 @@ every test's pass rate, to ``OUT/summary.md`` and ``OUT/summary.png``.
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from autograder.records import Result, Status, write_atomically
-
-MISTAKE = re.compile(r"This is what happens when (.+?)\.(?:\s|$)")
-
 
 def report(out: Path, results: list[Result]) -> str:
     lines = ["# Grading summary", "", "## Scores per exercise", "",
@@ -52,7 +48,7 @@ def report(out: Path, results: list[Result]) -> str:
     for exercise, rs in sorted(by_exercise.items()):
         counts: Counter = Counter()
         for r in rs:
-            counts.update({m for t in r.tests for m in MISTAKE.findall(t.output)})
+            counts.update({t.mistake for t in r.tests if t.mistake})
         for mistake, count in counts.most_common():
             any_named = True
             lines.append(f"- {count} of {len(rs)} {exercise} submissions: {mistake}")

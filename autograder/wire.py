@@ -117,18 +117,19 @@ def decode(data, resolve):
     if "nd" in data:
         return _from_array(data["nd"])
     if "list" in data:
-        return [decode(v, resolve) for v in _items(data["list"])]
+        return [decode(v, resolve) for v in items(data["list"])]
     if "tuple" in data:
-        return tuple(decode(v, resolve) for v in _items(data["tuple"]))
+        return tuple(decode(v, resolve) for v in items(data["tuple"]))
     if "dict" in data:
-        pairs = [_items(pair) for pair in _items(data["dict"])]
+        pairs = [items(pair) for pair in items(data["dict"])]
         if any(len(pair) != 2 for pair in pairs):
             raise WireError("a dict entry is not a pair")
         return {_key(decode(k, resolve)): decode(v, resolve) for k, v in pairs}
     return resolve(data)
 
 
-def _items(data) -> list:
+def items(data) -> list:
+    """``data`` if it is a list (what a sequence must be on the wire), else WireError."""
     if type(data) is not list:
         raise WireError("expected a list")
     return data

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from autograder import judge, sandbox
 from autograder.course import REPO, hidden_checks
-from autograder.worker import probe_place
+from autograder.verdicts import probe_place
 from tests.notebooks import grade_id, is_answer, source_notebook
 
 HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
@@ -40,7 +40,7 @@ def judge_exercise(exercise: str, answers: dict[str, str], box: sandbox.Sandbox 
         cells.append({"id": grade_id(cell), "source": answers[grade_id(cell)] if is_answer(cell) else cell.source})
     verdicts = {}
     with tempfile.TemporaryDirectory(prefix="rnn-judge-") as tmp:
-        place = probe_place(box, stage_root, slot, 4096, Path(tmp) / "probe.log")
+        place = probe_place(sandbox.Slot(box, stage_root, slot), 4096, Path(tmp) / "probe.log")
         student = None
         try:
             for name, hidden in hidden_checks(exercise).items():

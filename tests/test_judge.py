@@ -10,6 +10,7 @@ static flags stay quiet on honest answers.
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -51,6 +52,9 @@ def test_mistake_loses_points_and_is_named_by_the_judge(exercise, mutant):
     for test, phrase in mutant.fails.items():
         assert not verdicts[test].passed, f"{mutant.name} passes {test}"
         assert phrase in verdicts[test].message, f"{test} does not name the mistake; it says: {verdicts[test].message}"
+    for test, verdict in verdicts.items():  # a named mistake travels as a field, which the summary counts
+        named = re.search(r"This is what happens when (.+?)\.(?:\s|$)", verdict.message)
+        assert verdict.mistake == (named.group(1) if named else ""), (test, verdict)
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

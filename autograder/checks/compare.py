@@ -12,13 +12,28 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from autograder.protocol import RemoteError
+
 # The tolerances, stated once: float64 answers must match the oracle this closely.
 RTOL = 1e-6
 ATOL = 1e-8
 
 
 class CheckFailure(AssertionError):
-    """A check failed; the message says what was checked and what differs."""
+    """A check failed; the message says what was checked and what differs, ``mistake`` which known mistake it is."""
+
+    def __init__(self, message: str, mistake: str = ""):
+        super().__init__(message)
+        self.mistake = mistake  # the description of a known mistake the answer matches, or ""
+
+    def but(self, message: str) -> "CheckFailure":
+        """The same failure with another message (a hint added), still naming its mistake."""
+        return CheckFailure(message, self.mistake)
+
+
+def named(description: str) -> str:
+    """The sentence that names a known mistake in a message ("" for none)."""
+    return f" This is what happens when {description}." if description else ""
 
 
 def run(check: Callable, *args, **kwargs) -> None:
@@ -53,8 +68,8 @@ def call(name: str, fn: Callable, *args, **kwargs):
 
 def student_line(error: BaseException) -> str:
     """Name the innermost notebook line of a traceback, if there is one."""
-    if hasattr(error, "student_line"):  # raised in the student's process: it says where (judge.py)
-        return error.student_line
+    if isinstance(error, RemoteError):  # raised in the student's process: it says where
+        return error.line
     frames = traceback.extract_tb(error.__traceback__)
     notebook = [f for f in frames if "ipykernel" in f.filename or f.filename.startswith("<")]
     if not notebook:
@@ -101,13 +116,11 @@ def expect_close(
     want = np.asarray(want, dtype=np.float64)
     where = f" on {context}" if context else ""
     if got.shape != want.shape:
-        hint = _matching_mistake(got, mistakes)
-        raise CheckFailure(
-            f"{name} has shape {got.shape}, expected {want.shape}{where}.{hint}"
-        )
+        mistake = matching_mistake(got, mistakes)
+        raise CheckFailure(f"{name} has shape {got.shape}, expected {want.shape}{where}.{named(mistake)}", mistake)
     if np.allclose(got, want, rtol=RTOL, atol=ATOL) and np.isfinite(got).all():
         return
-    hint = _matching_mistake(got, mistakes)
+    mistake = matching_mistake(got, mistakes)
     if not np.isfinite(got).all():
         detail = f"{name} contains nan or inf{where}"
     else:
@@ -118,7 +131,7 @@ def expect_close(
             f"{error.max():.3g} at index {tuple(int(i) for i in index)} "
             f"(got {got[index]:.6g}, expected {want[index]:.6g})"
         )
-    raise CheckFailure(detail + "." + hint)
+    raise CheckFailure(detail + "." + named(mistake), mistake)
 
 
 def matching_mistake(got, mistakes: Mapping[str, np.ndarray] | None) -> str:
@@ -132,11 +145,6 @@ def matching_mistake(got, mistakes: Mapping[str, np.ndarray] | None) -> str:
         if wrong.shape == got.shape and np.allclose(got, wrong, rtol=RTOL, atol=ATOL, equal_nan=True):
             return description
     return ""
-
-
-def _matching_mistake(got: np.ndarray, mistakes: Mapping[str, np.ndarray] | None) -> str:
-    description = matching_mistake(got, mistakes)
-    return f" This is what happens when {description}." if description else ""
 
 
 def expect(condition: bool, message: str) -> None:

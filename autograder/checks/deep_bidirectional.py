@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from autograder.checks.compare import matching_mistake as _first_match
-from autograder.checks.compare import ATOL, RTOL, CheckFailure, as_array, call, expect_close, seeds
+from autograder.checks.compare import ATOL, RTOL, CheckFailure, as_array, call, expect_close, named, seeds
 
 DEEP = "deep_elman_forward(X, h0, layers)"
 BIDIRECTIONAL = "bidirectional_elman_forward(X, h0_fwd, h0_bwd, fwd, bwd)"
@@ -390,7 +390,7 @@ def check_elman_layer(elman_layer):
         try:
             got = call("elman_layer", elman_layer, *passed)
         except CheckFailure as failure:
-            raise CheckFailure(str(failure) + _crash_hint(str(failure), "elman_layer")) from None
+            raise failure.but(str(failure) + _crash_hint(str(failure), "elman_layer")) from None
         _expect_unchanged("elman_layer", _changed(["X", "h0", "W_x", "W_h", "b"], args, passed))
         want = _oracle(p)[0]
         expect_close(LAYER, got, want, _layer_mistakes(p, *args), f"{p.sizes}, random h0, seed {seed}")
@@ -410,7 +410,7 @@ def _run_deep(fn, p):
         out = call("deep_elman_forward", fn, passed[0], passed[1], layers)
     except CheckFailure as failure:
         message = str(failure)
-        raise CheckFailure(message + (_diagnose_deep(fn) or _crash_hint(message, "deep_elman_forward"))) from None
+        raise failure.but(message + (_diagnose_deep(fn) or _crash_hint(message, "deep_elman_forward"))) from None
     H_top, h_n = _pair(DEEP, out, "(H_top, h_n)")
     return H_top, h_n, _changed(names, arrays, passed)
 
@@ -473,10 +473,10 @@ def check_deep_elman_forward_shapes(deep_elman_forward):
         ]:
             shape = as_array(name, got).shape
             if shape != want:
-                hint = f" This is what happens when {known[shape]}." if shape in known else ""
+                mistake = known.get(shape, "")
                 raise CheckFailure(f"{name}, the {'first' if name == 'H_top' else 'second'} result of {DEEP}, has "
                                    f"shape {shape}, expected {want} on X of shape {p.X.shape}, h0 of shape "
-                                   f"{p.h0.shape}, {p.sizes}, seed {seed}.{hint}")
+                                   f"{p.h0.shape}, {p.sizes}, seed {seed}.{named(mistake)}", mistake)
 
 
 def check_deep_elman_forward_top(deep_elman_forward, elman_layer=None):
@@ -507,7 +507,7 @@ def _run_bidirectional(fn, p):
         out = call("bidirectional_elman_forward", fn, *passed[:3], tuple(passed[3:6]), tuple(passed[6:]))
     except CheckFailure as failure:
         message = str(failure)
-        raise CheckFailure(message + _crash_hint(message, "bidirectional_elman_forward")) from None
+        raise failure.but(message + _crash_hint(message, "bidirectional_elman_forward")) from None
     states, h_n = _pair(BIDIRECTIONAL, out, "(H, h_n)")
     return states, h_n, _changed(names, arrays, passed)
 
@@ -540,10 +540,10 @@ def check_bidirectional_elman_forward_shapes(bidirectional_elman_forward):
         ]:
             shape = as_array(name, got).shape
             if shape != want:
-                hint = f" This is what happens when {known[shape]}." if shape in known else ""
+                mistake = known.get(shape, "")
                 raise CheckFailure(f"{name}, the {'first' if name == 'H' else 'second'} result of {BIDIRECTIONAL}, "
                                    f"has shape {shape}, expected {want} on X of shape {p.X.shape}, {p.sizes}, "
-                                   f"seed {seed}.{hint}")
+                                   f"seed {seed}.{named(mistake)}", mistake)
 
 
 def _check_bidirectional(fn, elman_layer, part):

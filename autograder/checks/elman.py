@@ -16,7 +16,7 @@ import torch
 
 from autograder.checks.oracles import torch_rnn as _torch_rnn, torch_states
 from autograder.checks.compare import matching_mistake as _first_match
-from autograder.checks.compare import ATOL, RTOL, CheckFailure, as_array, call, expect, expect_close, seeds
+from autograder.checks.compare import ATOL, RTOL, CheckFailure, as_array, call, expect, expect_close, named, seeds
 
 SHAPES = ("with row vectors, x_t (B, D) @ W_x (D, H) and h_prev (B, H) @ W_h (H, H) both give (B, H), "
           "and X (B, T, D) is batch-major: step t is X[:, t, :].")
@@ -174,7 +174,7 @@ def _check_step(elman_step, zero_bias):
         except CheckFailure as failure:
             hint = _diagnose_step(elman_step) or (" Check the shapes: " + SHAPES
                                                   if "matmul" in str(failure) or "broadcast" in str(failure) else "")
-            raise CheckFailure(str(failure) + hint) from None
+            raise failure.but(str(failure) + hint) from None
         _expect_unchanged("elman_step", ["x_t", "h_prev", "W_x", "W_h", "b"], args, passed)
         bias = "b = 0" if zero_bias else "a random b"
         context = (f"x_t ({p.B}, {p.D}), h_prev ({p.B}, {p.H}), W_x ({p.D}, {p.H}), W_h ({p.H}, {p.H}), "
@@ -225,7 +225,7 @@ def _run_forward(elman_forward, p, h0, check_inputs=True):
             hint = " The error is raised in elman_step, which elman_forward calls: see elman_step's tests."
         if not hint and any(word in message for word in ("matmul", "broadcast", "index")):
             hint = " Check the shapes: " + SHAPES
-        raise CheckFailure(message + hint) from None
+        raise failure.but(message + hint) from None
     if check_inputs:
         _expect_unchanged("elman_forward", ["X", "h0", "W_x", "W_h", "b"], args, passed)
     return got
@@ -245,9 +245,9 @@ def check_elman_forward_shape(elman_forward):
                 (p.B, p.T + 1, p.H): "h_0 is returned too: return the T states h_1..h_T",
                 (p.B, p.T - 1, p.H): "a state is missing: return the T states h_1..h_T",
             }
-            hint = f" This is what happens when {known[got.shape]}." if got.shape in known else ""
+            mistake = known.get(got.shape, "")
             raise CheckFailure(f"elman_forward(X, h0, W_x, W_h, b) has shape {got.shape}, expected (B, T, H) = "
-                               f"{want} on X of shape {p.X.shape}, {p.sizes}, seed {seed}.{hint}")
+                               f"{want} on X of shape {p.X.shape}, {p.sizes}, seed {seed}.{named(mistake)}", mistake)
 
 
 def _check_forward(elman_forward, elman_step, zero_h0):

@@ -250,7 +250,7 @@ def _run_final_states(final_states, H, lengths, seed):
         message = str(failure)
         hint = _crash_hint(message) or (_diagnose_final_states(final_states, H, lengths, seed)
                                         if "IndexError" in message else "")
-        raise CheckFailure(message + hint) from None
+        raise failure.but(message + hint) from None
     _expect_unchanged("final_states", ["H", "lengths"], args, passed)
     return got
 
@@ -360,7 +360,7 @@ def check_reverse_padded(reverse_padded):
         try:
             got = call("reverse_padded", reverse_padded, *passed)
         except CheckFailure as failure:
-            raise CheckFailure(str(failure) + _crash_hint(str(failure))) from None
+            raise failure.but(str(failure) + _crash_hint(str(failure))) from None
         _expect_unchanged("reverse_padded", ["X", "lengths"], args, passed)
         want = _reverse_oracle(p.X, p.lengths)
         expect_close("reverse_padded(X, lengths)", got, want, {
@@ -402,7 +402,7 @@ def _run_masked_forward(masked_elman_forward, p):
         if not hint and any(word in message for word in ("matmul", "broadcast")):
             hint = (". Check the shapes: with row vectors, x_t (B, D) @ W_x (D, H) and h (B, H) @ W_h (H, H), "
                     "and X (B, T, D) is batch-major: step t is X[:, t, :].")
-        raise CheckFailure(message + hint) from None
+        raise failure.but(message + hint) from None
     _expect_unchanged("masked_elman_forward", ["X", "lengths", "h0", "W_x", "W_h", "b"], args, passed)
     return _pair("masked_elman_forward", out, "H", "h_n")
 

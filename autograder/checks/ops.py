@@ -26,6 +26,7 @@ from edugrad import ops as edu_ops
 from edugrad.tensor import Operation, Tensor, tensor_op
 
 from autograder.checks.oracles import torch_op as _torch
+from autograder.protocol import RemoteError
 from autograder.checks.compare import (ATOL, RTOL, CheckFailure, student_line, as_array, call, expect, expect_close,
                                       seeds)
 
@@ -77,7 +78,7 @@ def _apply(op, fn, tensors, kwargs):
 
 def _backward_failure(op, error):
     """A sentence for an exception raised while running a node's backward."""
-    if hasattr(error, "in_tensor_op"):  # raised in the student's process (judge.py)
+    if isinstance(error, RemoteError):  # raised in the student's process: it says where
         in_tensor_op = error.in_tensor_op
     else:
         frames = traceback.extract_tb(error.__traceback__)
@@ -140,7 +141,7 @@ def _expect_value(op, fn, arrays, names, want, mistakes, context, kwargs=None, h
         message = str(failure)
         if hint and "This is what happens" not in message and "nan or inf" in message:
             message += " " + hint
-        raise CheckFailure(message) from None
+        raise failure.but(message) from None
 
 
 def _expect_gradient(op, name, got, want, mistakes, context, single_input=False):
