@@ -46,8 +46,9 @@ site: student _build/vendor/static/mathjax/tex-chtml.js
 test: student _build/vendor/static/mathjax/tex-chtml.js
 	$(PY) -m pytest
 
-fast-test: student _build/vendor/static/mathjax/tex-chtml.js
-	$(PY) -m pytest -m "not slow"
+# Seconds, no npm, no browser, no sandbox: every stage's unit tests and the exercises' logic in process.
+fast-test: $(STAMP)
+	$(PY) -m pytest tests/unit tests/test_exercise_logic.py -q
 
 serve:
 	$(PY) -m http.server --directory _build/html 8000
