@@ -78,23 +78,6 @@ def test_run_autograder_without_a_notebook_says_so(bundle, tmp_path):
     assert results["score"] == 0 and "No notebook" in results["output"]
 
 
-@pytest.fixture(scope="module")
-def uid_python():
-    """An interpreter the uid sandbox can run (Gradescope's /autograder/venv is one; ours lies under /root)."""
-    from tests.sandboxed import reachable_python
-
-    if os.geteuid() != 0:
-        pytest.skip("Gradescope runs the autograder as root; the uid fallback is root's")
-    python = reachable_python()
-    if python is None:
-        pytest.skip("no interpreter an unprivileged user could run (needs Debian's python3.11)")
-    yield python
-    if python.startswith("/var/tmp/rnn-uid-python-"):
-        import shutil
-
-        shutil.rmtree(python.split("/venv/")[0], ignore_errors=True)
-
-
 @pytest.mark.parametrize("solved", [True, False])
 def test_uid_fallback_grades_like_bubblewrap(bundle, release, tmp_path, uid_python, solved):
     """Where bubblewrap cannot start (most containers), the uid sandbox grades a correct notebook 10 and a blank 0."""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandboxed import REPO, inside, reachable_python
+from tests.sandboxed import REPO, inside
 
 LOOK_AROUND = r"""
 import ctypes, errno, json, os, socket, sys
@@ -122,17 +122,6 @@ def look_around(mode: str, python: str, hidden: list) -> tuple[dict, dict, Liste
 def root_or_skip():
     if os.geteuid() != 0:
         pytest.skip("the grader runs as root in CI and on Gradescope; this test is about that case")
-
-
-@pytest.fixture(scope="module")
-def uid_python():
-    root_or_skip()
-    python = reachable_python()
-    if python is None:
-        pytest.skip("no interpreter an unprivileged user could run (needs Debian's python3.11)")
-    yield python
-    if python.startswith("/var/tmp/rnn-uid-python-"):
-        shutil.rmtree(python.split("/venv/")[0], ignore_errors=True)
 
 
 def assert_no_privilege(seen: dict):
