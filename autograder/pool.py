@@ -59,7 +59,7 @@ class GradingProcess:
     def _start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "autograder.worker", "--serve", "--slot", str(self.slot)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=self.log.open("a"), text=True, start_new_session=True,
+            stdout=subprocess.PIPE, stderr=self.log.open("a"), text=True,
             preexec_fn=_limit_memory(self.limits.memory_mb), cwd=str(REPO),
             env={**os.environ, "PYTHONPATH": str(REPO)})  # the worker's own path; kernels and probes get none
         if self._wait_line(300) != "ready":

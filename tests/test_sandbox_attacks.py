@@ -319,7 +319,8 @@ def attack():
         excerpts = len(excerpts)
     return {"listed": listed, "read": read[:300], "how_many_read": len(read), "stolen": sorted(set(stolen)),
             "own": own, "excerpts": excerpts, "mounts": sorted({point for point, _, _ in _mounts()}),
-            "tmp": sorted(os.listdir("/tmp"))[:40], "var_tmp": sorted(os.listdir("/var/tmp"))[:40]}
+            "tmp": sorted(os.listdir("/tmp"))[:40],
+            "var_tmp": sorted(os.listdir("/var/tmp"))[:40] if os.path.isdir("/var/tmp") else "absent"}
 '''
 
 WRITES_EVERYWHERE = r'''
