@@ -1,7 +1,13 @@
 """wire.py: plain data crosses as itself (arrays keep shape and dtype), lying subclasses cross as their plain
-values, everything else stays behind as a reference, and malformed data is refused."""
+values, everything else stays behind as a reference, and malformed data is refused; frames cross a pipe whole, and one too
+large, not an object, cut short or late is refused."""
 
 from __future__ import annotations
+
+import json
+import os
+import struct
+import time
 
 import numpy as np
 import pytest
@@ -47,3 +53,66 @@ def test_wire_sends_plain_values_of_lying_subclasses():
 def test_wire_refuses_malformed_data(bad):
     with pytest.raises(wire.WireError):
         wire.decode(bad, lambda tag: pytest.fail("resolved a malformed value"))
+
+
+# ------------------------------------------------------------------ frames over a pipe (no other process)
+
+
+@pytest.fixture
+def pipe():
+    read_fd, write_fd = os.pipe()
+    yield read_fd, write_fd
+    for fd in (read_fd, write_fd):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def test_a_frame_crosses_a_pipe(pipe):
+    read_fd, write_fd = pipe
+    message = {"do": "call", "args": wire.encode([np.arange(3.0), "x"], lambda obj: pytest.fail("exported"))}
+    wire.send(write_fd, message)
+    wire.send(write_fd, {"do": "exit"})
+    assert wire.receive(read_fd, time.monotonic() + 5) == message
+    assert wire.receive(read_fd) == {"do": "exit"}
+
+
+def test_a_frame_that_is_not_an_object_is_refused(pipe):
+    read_fd, write_fd = pipe
+    data = json.dumps([1, 2]).encode()
+    os.write(write_fd, struct.pack(">Q", len(data)) + data)
+    with pytest.raises(wire.WireError, match="not a JSON object"):
+        wire.receive(read_fd)
+
+
+def test_a_frame_over_the_limit_is_refused_unread(pipe):
+    read_fd, write_fd = pipe
+    os.write(write_fd, struct.pack(">Q", wire.MAX_FRAME + 1))
+    with pytest.raises(wire.WireError, match="larger than the limit"):
+        wire.receive(read_fd)
+
+
+def test_half_a_frame_times_out(pipe):
+    read_fd, write_fd = pipe
+    os.write(write_fd, struct.pack(">Q", 100) + b'{"do": ')
+    started = time.monotonic()
+    with pytest.raises(wire.WireTimeout):
+        wire.receive(read_fd, time.monotonic() + 0.05)
+    assert time.monotonic() - started < 2
+
+
+def test_a_closed_pipe_is_a_wire_error(pipe):
+    read_fd, write_fd = pipe
+    os.write(write_fd, struct.pack(">Q", 10) + b"{}")
+    os.close(write_fd)
+    with pytest.raises(wire.WireError, match="closed the connection") as raised:
+        wire.receive(read_fd, time.monotonic() + 5)
+    assert not isinstance(raised.value, wire.WireTimeout)
+
+
+def test_items_accepts_only_lists():
+    assert wire.items([1]) == [1]
+    for bad in [(1,), {"a": 1}, "ab"]:
+        with pytest.raises(wire.WireError):
+            wire.items(bad)
