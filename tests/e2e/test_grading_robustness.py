@@ -17,6 +17,8 @@ SABOTAGE = {
     # A loop that swallows the interrupt: only the whole-submission time limit stops it.
     "loops_stubbornly": ("register", "import time\nwhile True:\n    try:\n        time.sleep(0.2)\n"
                                      "    except KeyboardInterrupt:\n        pass\n"),
+    # Breaks the kernel itself: ipykernel cannot answer once isinstance lies, and no interrupt helps.
+    "breaks_its_kernel": ("register", "import builtins\nbuiltins.isinstance = lambda obj, cls: False\n"),
     # Kills its own kernel.
     "crashes": ("register", "import os\nos._exit(3)\n"),
     # Kills its kernel only when a test calls it.
@@ -67,15 +69,27 @@ def test_infinite_loop_loses_only_the_tests_that_hit_it(sabotaged):
     assert row["status"] == "graded"
     assert tests["test_count_calls_result"]["score"] == 0
     assert "ran too long" in tests["test_count_calls_result"]["output"]
+    for later in ("test_count_calls_counter", "test_count_calls_metadata"):  # its call timeout is spent once
+        assert tests[later]["score"] == 0
+        assert "`count_calls` did not return within 5 s when an earlier hidden test called it" in tests[later]["output"]
     assert tests["test_register"]["score"] == tests["test_register"]["max_score"]
 
 
 def test_a_stubborn_loop_costs_only_its_own_cell(sabotaged):
     row = read_grades(sabotaged)[("loops_stubbornly", EXERCISE)]
     tests = results_of(sabotaged, "loops_stubbornly", EXERCISE)
-    assert row["status"] == "graded" and "register (kept running after it was interrupted)" in row["message"]
+    assert row["status"] == "graded" and "the cells after register, which did not stop when interrupted" in (
+        row["message"])
     assert tests["test_register"]["score"] == 0
     assert float(row["score"]) == float(row["max_score"]) - tests["test_register"]["max_score"]
+
+
+def test_a_broken_kernel_is_given_up_at_its_first_stuck_cell(sabotaged):
+    """The kernel stops answering in the cell that broke it: the rest of the notebook is skipped, not waited
+    for cell by cell; the judge, which does not need the kernel, gives the functions their points."""
+    row = read_grades(sabotaged)[("breaks_its_kernel", EXERCISE)]
+    assert row["status"] == "graded" and float(row["score"]) == float(row["max_score"])
+    assert "the cells after register, which did not stop when interrupted" in row["message"]
 
 
 def test_a_crashing_cell_costs_only_its_own_tests(sabotaged):

@@ -16,6 +16,7 @@ class FakeStudent:
     def __init__(self):
         self.process = types.SimpleNamespace(poll=lambda: None)
         self.closed = False
+        self.looped = set()
 
     def close(self):
         self.closed = True
@@ -24,7 +25,7 @@ class FakeStudent:
 @pytest.fixture
 def fake(monkeypatch):
     """The judge's process and checks stood in for: ``fake.verdicts[check]`` decides each test."""
-    state = types.SimpleNamespace(starts=[], students=[], verdicts={}, errors=[])
+    state = types.SimpleNamespace(starts=[], students=[], verdicts={}, errors=[], checked=[])
 
     def start(cells, place, call_timeout, cell_timeout):
         state.starts.append(cells)
@@ -32,7 +33,10 @@ def fake(monkeypatch):
         return state.students[-1], list(state.errors)
 
     def run_check(student, module, check, args):
+        state.checked.append(check)
         outcome = state.verdicts[check]
+        if callable(outcome) and not isinstance(outcome, BaseException):
+            outcome = outcome(student)
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
@@ -55,8 +59,9 @@ def scored_tests(*names):
 
 
 def judge_all(tests):
-    return verdicts.judge_tests("elman", None, None, tests, slot=None, call_timeout=20, cell_timeout=60,
+    note, looped = verdicts.judge_tests("elman", None, None, tests, slot=None, call_timeout=20, cell_timeout=60,
                                 memory_mb=4096, log=None)
+    return note
 
 
 def test_each_test_scores_all_or_nothing_from_its_verdict(fake):
@@ -86,3 +91,18 @@ def test_the_note_names_only_the_students_cells_that_raised(fake):
     note = judge_all(scored_tests(("test_step", 2.0)))
     assert note == ("Cells that raised an error when run for the hidden tests: "
                     "answer_step (NameError: name 'np2' is not defined).")
+
+
+def test_a_function_that_ran_out_of_time_is_not_called_again(fake):
+    def loops(student):
+        student.looped.add("elman_step")  # as judge.Student records a call that did not return
+        return judge.Verdict(False, "your code ran too long")
+
+    fake.verdicts = {"check_step": loops, "check_forward": judge.Verdict(True, "passed")}
+    tests = scored_tests(("test_step", 2.0), ("test_forward", 3.0))
+    note, looped = verdicts.judge_tests("elman", None, None, tests, slot=None, call_timeout=20, cell_timeout=60,
+                                        memory_mb=4096, log=None)
+    assert looped == ["elman_step"] and fake.checked == ["check_step"], "test_forward needs elman_step: not run"
+    assert tests[1].score == 0.0 and tests[1].verdict == (
+        "Not run: `elman_step` did not return within 20 s when an earlier hidden test called it "
+        "(an infinite loop?), so it was not called again.")
