@@ -6,6 +6,7 @@ in a temporary course directory whose source directory is `exercises/`.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from dataclasses import dataclass
@@ -64,11 +65,24 @@ def nbgrader_api(config: Config):
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
+    from nbgrader import api as gradebook_api
     from nbgrader.apps import NbGraderAPI
 
+    # A new gradebook is stamped with alembic's head revision, which nbgrader learns by running the `alembic`
+    # command (a second or more each time); the same revision, read here once.
+    gradebook_api.get_alembic_version = alembic_head
     api = NbGraderAPI(config=config)
     api.log.setLevel(logging.WARNING)
     return api
+
+
+@functools.cache
+def alembic_head() -> str:
+    """The head revision of nbgrader's gradebook migrations (what ``alembic heads`` prints), read in process."""
+    from alembic.script import ScriptDirectory
+    from nbgrader import dbutil
+
+    return ScriptDirectory(dbutil.ALEMBIC_DIR).get_current_head()
 
 
 def generate_student_versions(root: Path, names: list[str], source: Path = EXERCISES) -> dict[str, Path]:
