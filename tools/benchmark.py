@@ -1,4 +1,4 @@
-"""Grading throughput, side by side with plain nbgrader: ``python -m tests.benchmark [--students N]``.
+"""Grading throughput, side by side with plain nbgrader: ``python -m tools.benchmark [--students N]``.
 
 Makes N submissions of one exercise (default 40 of ``elman``: half the
 reference answers, half typical mistakes), then grades them twice, in one run:
