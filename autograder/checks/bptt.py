@@ -16,6 +16,7 @@ import torch
 
 from autograder.checks.oracles import torch_states_and_gradients
 from autograder.checks.compare import CheckFailure, as_array, call, expect, expect_close, seeds
+from autograder.checks.table import Test
 
 NAMES = ("dX", "dh0", "dW_x", "dW_h", "db")
 SHAPES = [(2, 6, 3, 4), (4, 5, 2, 3), (3, 7, 5, 6)]  # (B, T, D, H), all different within each
@@ -332,3 +333,16 @@ def check_numerical_gradient_leaves_x(numerical_gradient):
             raise CheckFailure(
                 f"numerical_gradient left x changed (largest change {change:.3g}, x of shape {shape}): after "
                 "evaluating f, restore each entry to its saved value (x[i] = saved), or perturb a copy of x.")
+
+
+# ------------------------------------------------------------- the test table
+
+TESTS = {
+    "test_numerical_gradient_accuracy": Test(check_numerical_gradient_accuracy, ("numerical_gradient",)),
+    "test_numerical_gradient_leaves_x": Test(check_numerical_gradient_leaves_x, ("numerical_gradient",)),
+    "test_dW_h": Test(check_dW_h, ("elman_backward",)),
+    "test_dW_x": Test(check_dW_x, ("elman_backward",)),
+    "test_db": Test(check_db, ("elman_backward",)),
+    "test_dX": Test(check_dX, ("elman_backward",)),
+    "test_dh0": Test(check_dh0, ("elman_backward",)),
+}

@@ -19,6 +19,7 @@ import torch
 
 from autograder.checks.compare import matching_mistake as _first_match
 from autograder.checks.compare import ATOL, RTOL, CheckFailure, as_array, call, expect_close, named, seeds
+from autograder.checks.table import Test
 
 DEEP = "deep_elman_forward(X, h0, layers)"
 BIDIRECTIONAL = "bidirectional_elman_forward(X, h0_fwd, h0_bwd, fwd, bwd)"
@@ -572,3 +573,20 @@ def check_bidirectional_elman_forward_states(bidirectional_elman_forward, elman_
 def check_bidirectional_elman_forward_h_n(bidirectional_elman_forward, elman_layer=None):
     """h_n: [forward state after x_T, backward state after x_1], as torch.nn.RNN(bidirectional=True) returns it."""
     _check_bidirectional(bidirectional_elman_forward, elman_layer, "h_n")
+
+
+# ------------------------------------------------------------- the test table
+
+TESTS = {
+    "test_elman_layer": Test(check_elman_layer, ("elman_layer",)),
+    "test_deep_elman_forward_shapes": Test(check_deep_elman_forward_shapes, ("deep_elman_forward",)),
+    "test_deep_elman_forward_top": Test(check_deep_elman_forward_top, ("deep_elman_forward", "elman_layer")),
+    "test_deep_elman_forward_h_n": Test(check_deep_elman_forward_h_n, ("deep_elman_forward", "elman_layer")),
+    "test_deep_elman_forward_h0": Test(check_deep_elman_forward_h0, ("deep_elman_forward", "elman_layer")),
+    "test_bidirectional_elman_forward_shapes":
+        Test(check_bidirectional_elman_forward_shapes, ("bidirectional_elman_forward",)),
+    "test_bidirectional_elman_forward_states":
+        Test(check_bidirectional_elman_forward_states, ("bidirectional_elman_forward", "elman_layer")),
+    "test_bidirectional_elman_forward_h_n":
+        Test(check_bidirectional_elman_forward_h_n, ("bidirectional_elman_forward", "elman_layer")),
+}

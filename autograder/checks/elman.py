@@ -17,6 +17,7 @@ import torch
 from autograder.checks.oracles import torch_rnn as _torch_rnn, torch_states
 from autograder.checks.compare import matching_mistake as _first_match
 from autograder.checks.compare import ATOL, RTOL, CheckFailure, as_array, call, expect, expect_close, named, seeds
+from autograder.checks.table import Test
 
 SHAPES = ("with row vectors, x_t (B, D) @ W_x (D, H) and h_prev (B, H) @ W_h (H, H) both give (B, H), "
           "and X (B, T, D) is batch-major: step t is X[:, t, :].")
@@ -344,3 +345,16 @@ def check_params_from_torch_bias(params_from_torch):
                 np.concatenate([bias_ih, bias_hh]),
             "the two biases are stacked: torch adds both, b = bias_ih_l0 + bias_hh_l0": np.stack([bias_ih, bias_hh]),
         }, f"torch.nn.RNN({D}, {H}) in {str(dtype).removeprefix('torch.')}, seed {seed}")
+
+
+# ------------------------------------------------------------- the test table
+
+TESTS = {
+    "test_elman_step_weights": Test(check_elman_step_weights, ("elman_step",)),
+    "test_elman_step_bias": Test(check_elman_step_bias, ("elman_step",)),
+    "test_elman_forward_shape": Test(check_elman_forward_shape, ("elman_forward",)),
+    "test_elman_forward_values": Test(check_elman_forward_values, ("elman_forward", "elman_step")),
+    "test_elman_forward_h0": Test(check_elman_forward_h0, ("elman_forward", "elman_step")),
+    "test_params_from_torch_weights": Test(check_params_from_torch_weights, ("params_from_torch",)),
+    "test_params_from_torch_bias": Test(check_params_from_torch_bias, ("params_from_torch",)),
+}

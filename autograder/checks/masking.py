@@ -24,6 +24,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from autograder.checks.compare import matching_mistake as _first_match
 from autograder.checks.compare import CheckFailure, as_array, call, expect, expect_close, seeds
+from autograder.checks.table import Test
 
 VOCABULARY = 30  # token ids 0..29
 LIST_HINT = (". lengths may be a Python list, which has no array arithmetic or indexing (lengths - 1, "
@@ -453,3 +454,17 @@ def check_masked_elman_forward_final(masked_elman_forward, final_states=None):
                          "above)"] = theirs
         expect_close("h_n, the final states masked_elman_forward returns", h_n, want, mistakes,
                      f"X with garbage in its padding, {p.context}")
+
+
+# ------------------------------------------------------------- the test table
+
+TESTS = {
+    "test_pad_batch_ids": Test(check_pad_batch_ids, ("pad_batch",)),
+    "test_pad_batch_pad_id": Test(check_pad_batch_pad_id, ("pad_batch",)),
+    "test_pad_batch_mask": Test(check_pad_batch_mask, ("pad_batch",)),
+    "test_final_states": Test(check_final_states, ("final_states",)),
+    "test_masked_mean": Test(check_masked_mean, ("masked_mean",)),
+    "test_reverse_padded": Test(check_reverse_padded, ("reverse_padded",)),
+    "test_masked_elman_forward_states": Test(check_masked_elman_forward_states, ("masked_elman_forward",)),
+    "test_masked_elman_forward_final": Test(check_masked_elman_forward_final, ("masked_elman_forward", "final_states")),
+}
