@@ -7,7 +7,6 @@ in a temporary course directory whose source directory is `exercises/`.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 from traitlets.config import Config

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
-import torch
 
 from autograder.checks.oracles import torch_states_and_gradients
 from autograder.checks.compare import CheckFailure, as_array, call, expect, expect_close, seeds

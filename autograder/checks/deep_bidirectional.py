@@ -15,10 +15,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
-import torch
 
-from autograder.checks.compare import matching_mistake as _first_match
-from autograder.checks.compare import ATOL, RTOL, CheckFailure, as_array, call, expect_close, named, seeds
+from autograder.checks.oracles import torch_rnn
+from autograder.checks.compare import CheckFailure, as_array, call, expect_close, matching_mistake, named, seeds
 from autograder.checks.table import Test
 
 DEEP = "deep_elman_forward(X, h0, layers)"
@@ -66,26 +65,9 @@ def _cases_over_T():
 # ------------------------------------------------------------------ the oracle
 
 
-def _torch_rnn(params, bidirectional=False):
-    """A float64 torch.nn.RNN holding ``params``: [(W_x, W_h, b_ih, b_hh)] per layer, or [forward, backward]."""
-    D, H = params[0][0].shape
-    L = 1 if bidirectional else len(params)
-    with torch.random.fork_rng(devices=[]):  # the module's own initialisation leaves torch's RNG alone
-        rnn = torch.nn.RNN(D, H, num_layers=L, bidirectional=bidirectional, batch_first=True, dtype=torch.float64)
-    suffixes = ["l0", "l0_reverse"] if bidirectional else [f"l{l}" for l in range(L)]
-    with torch.no_grad():
-        for suffix, (W_x, W_h, b_ih, b_hh) in zip(suffixes, params):
-            for name, value in (("weight_ih", W_x.T), ("weight_hh", W_h.T), ("bias_ih", b_ih), ("bias_hh", b_hh)):
-                getattr(rnn, f"{name}_{suffix}").copy_(torch.from_numpy(np.ascontiguousarray(value)))
-    return rnn
-
-
 def _oracle(p, bidirectional=False):
     """torch's (output, h_n) on the problem, as numpy arrays."""
-    rnn = _torch_rnn(p.torch_params, bidirectional)
-    with torch.no_grad():
-        out, h_n = rnn(torch.from_numpy(p.X), torch.from_numpy(p.h0))
-    return out.numpy().copy(), h_n.numpy().copy()
+    return torch_rnn(p.torch_params, p.X, p.h0, bidirectional)
 
 
 # ------------------------------------------------------- what mistakes return
@@ -424,7 +406,7 @@ def _diagnose_deep(fn):
         got = _pair(DEEP, out, "(H_top, h_n)")[0]
     except CheckFailure:
         return ""
-    found = _first_match(got, {description: states[-1] for description, states in _deep_variants(p)})
+    found = matching_mistake(got, {description: states[-1] for description, states in _deep_variants(p)})
     return f" With D = H it runs, and returns what happens when {found}." if found else ""
 
 

@@ -14,9 +14,8 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from autograder.checks.oracles import torch_rnn as _torch_rnn, torch_states
-from autograder.checks.compare import matching_mistake as _first_match
-from autograder.checks.compare import ATOL, RTOL, CheckFailure, as_array, call, expect, expect_close, named, seeds
+from autograder.checks.oracles import torch_initialised_parameters, torch_rnn
+from autograder.checks.compare import CheckFailure, as_array, call, expect, expect_close, matching_mistake, named, seeds
 from autograder.checks.table import Test
 
 SHAPES = ("with row vectors, x_t (B, D) @ W_x (D, H) and h_prev (B, H) @ W_h (H, H) both give (B, H), "
@@ -27,7 +26,7 @@ SHAPES = ("with row vectors, x_t (B, D) @ W_x (D, H) and h_prev (B, H) @ W_h (H,
 
 def _torch_states(p, X, h0):
     """torch's output: the states h_1..h_T, (B, T, H)."""
-    return torch_states(X, h0, p.W_x, p.W_h, p.b_ih, p.b_hh)
+    return torch_rnn([(p.W_x, p.W_h, p.b_ih, p.b_hh)], X, h0[None])[0]
 
 
 def _problem(seed, *, zero_bias=False, zero_h0=False, sizes=None):
@@ -152,7 +151,7 @@ def _diagnose_step(elman_step):
         got = elman_step(x.copy(), h.copy(), p.W_x.copy(), p.W_h.copy(), p.b.copy())
     except Exception:
         return ""
-    found = _first_match(got, {
+    found = matching_mistake(got, {
         "W_x is transposed (x_t @ W_x.T): with row vectors the product is x_t @ W_x, (B, D) @ (D, H)":
             _step(p, x, h, W_x=p.W_x.T),
         "both weights are transposed (x_t @ W_x.T and h_prev @ W_h.T): with row vectors the products are "
@@ -205,7 +204,7 @@ def _diagnose_forward(elman_forward):
         return ""
     step = lambda x, h: _step(p, x, h)  # noqa: E731
     swapped = _loop(p.X.transpose(1, 0, 2), p.h0, step)
-    found = _first_match(got, {
+    found = matching_mistake(got, {
         "X is read as if it were time-major (T, B, D): X[t] (or `for x_t in X`) is example t, not step t. "
         "X is batch-major (B, T, D), so x_t is X[:, t, :]": swapped,
         "X is read as if it were time-major (T, B, D), and the states are stacked time-major too: "
@@ -279,11 +278,7 @@ def _torch_parameters(seed, dtype):
     """torch.nn.RNN(D, H)'s four parameters as numpy arrays (torch's own random initialisation)."""
     rng = np.random.default_rng(2000 + seed)
     D, H = (int(n) for n in rng.choice(np.arange(2, 8), size=2, replace=False))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        rnn = torch.nn.RNN(D, H, batch_first=True, dtype=dtype)
-    arrays = [p.detach().numpy().copy() for p in (rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0)]
-    return D, H, arrays
+    return D, H, torch_initialised_parameters(D, H, seed, dtype)
 
 
 def _convert(params_from_torch, arrays, checked):

@@ -20,10 +20,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import torch
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from autograder.checks.compare import matching_mistake as _first_match
-from autograder.checks.compare import CheckFailure, as_array, call, expect, expect_close, seeds
+from autograder.checks.oracles import torch_rnn
+from autograder.checks.compare import CheckFailure, as_array, call, expect, expect_close, matching_mistake, seeds
 from autograder.checks.table import Test
 
 VOCABULARY = 30  # token ids 0..29
@@ -81,18 +80,8 @@ def _problem(seed):
 
 def _torch_packed(p, X, h0):
     """torch.nn.RNN on packed sequences: the padded output (B, T, H) and h_n (B, H), in float64."""
-    with torch.random.fork_rng(devices=[]):  # the module's own initialisation leaves torch's RNG alone
-        rnn = torch.nn.RNN(p.D, p.H, batch_first=True, dtype=torch.float64)
-    with torch.no_grad():
-        for param, value in zip((rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0),
-                                (p.W_x.T, p.W_h.T, p.b_ih, p.b_hh)):
-            param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
-        packed = pack_padded_sequence(torch.from_numpy(np.ascontiguousarray(X)),
-                                      torch.as_tensor(p.lengths, dtype=torch.int64),
-                                      batch_first=True, enforce_sorted=False)
-        out, h_n = rnn(packed, torch.from_numpy(np.ascontiguousarray(h0))[None])
-        states, _ = pad_packed_sequence(out, batch_first=True, total_length=p.T)
-    return states.numpy().copy(), h_n[0].numpy().copy()
+    states, h_n = torch_rnn([(p.W_x, p.W_h, p.b_ih, p.b_hh)], X, h0[None], lengths=p.lengths)
+    return states, h_n[0]
 
 
 # ------------------------------------------------------------------ helpers
@@ -238,7 +227,7 @@ def _diagnose_final_states(final_states, H, lengths, seed):
         got = call("final_states", final_states, H.copy(), _as_given(shorter, seed))
     except CheckFailure:
         return ""
-    found = _first_match(got, _final_states_mistakes(H, shorter))
+    found = matching_mistake(got, _final_states_mistakes(H, shorter))
     return f". With every length below T it runs, and returns what happens when {found}." if found else ""
 
 
