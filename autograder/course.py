@@ -91,7 +91,7 @@ HIDDEN_BLOCK = re.compile(r"^### BEGIN HIDDEN TESTS\n.*?^### END HIDDEN TESTS$\n
 
 
 def hidden_checks(name: str) -> dict:
-    """{test cell grade_id: its :class:`~autograder.checks.table.Test`}: the table of ``autograder/checks/<name>.py``."""
+    """{test cell grade_id: its ``Test`` (autograder/checks/table.py)}: the table of ``autograder/checks/<name>.py``."""
     import importlib
 
     tests = getattr(importlib.import_module(f"autograder.checks.{name}"), "TESTS", None)
@@ -122,7 +122,8 @@ def verify_hidden_blocks(name: str, notebook=None) -> None:
         elif [b.rstrip("\n") for b in HIDDEN_BLOCK.findall(cell.source)] != [test.hidden_block()]:
             problems.append(f"the test cell {meta.get('grade_id')!r} should hold this hidden block and no other:\n"
                             f"{test.hidden_block()}")
-    problems += [f"TESTS has a row {extra!r}, which is no test cell of the notebook" for extra in sorted(set(tests) - graded)]
+    problems += [f"TESTS has a row {extra!r}, which is no test cell of the notebook"
+                 for extra in sorted(set(tests) - graded)]
     if problems:
         raise CourseError(f"exercises/{name}/{name}.ipynb and autograder/checks/{name}.py disagree:\n- "
                           + "\n- ".join(problems))

@@ -14,7 +14,7 @@ import contextlib
 import numpy as np
 
 from autograder.checks.oracles import torch_states_and_gradients
-from autograder.checks.compare import CheckFailure, as_array, call, expect, expect_close, seeds
+from autograder.checks.compare import CheckFailure, as_array, call, changed_inputs, expect, expect_close, seeds
 from autograder.checks.table import Test
 
 NAMES = ("dX", "dh0", "dW_x", "dW_h", "db")
@@ -155,9 +155,7 @@ def _student_gradients(elman_backward, inputs):
     expect(isinstance(out, (tuple, list)) and len(out) == 5,
            f"elman_backward must return the five gradients (dX, dh0, dW_x, dW_h, db); it returned "
            f"{type(out).__name__}{f' of length {len(out)}' if isinstance(out, (tuple, list)) else ''}.")
-    changed = [name for name, a, c in zip(("X", "h0", "W_x", "W_h", "b", "H", "dH"), inputs, copies)
-               if not np.array_equal(a, c)]
-    return dict(zip(NAMES, out)), changed
+    return dict(zip(NAMES, out)), changed_inputs(("X", "h0", "W_x", "W_h", "b", "H", "dH"), inputs, copies)
 
 
 def _check_gradient(elman_backward, name):

@@ -17,7 +17,8 @@ from typing import Callable
 
 @dataclass(frozen=True)
 class Test:
-    """One test cell's hidden check: ``function(*the notebook's functions named in args)`` passes or raises CheckFailure."""
+    """One test cell's hidden check: ``function(*the notebook's functions named in args)`` returns or raises
+    CheckFailure."""
 
     function: Callable
     args: tuple[str, ...]
