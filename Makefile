@@ -46,9 +46,10 @@ site: student _build/vendor/static/mathjax/tex-chtml.js
 test: student _build/vendor/static/mathjax/tex-chtml.js
 	$(PY) -m pytest
 
-# Seconds, no npm, no browser, no sandbox: every stage's unit tests and the exercises' logic in process.
+# Under a minute, no npm, no browser, no sandbox: every stage's unit tests (tests/unit) and the exercises in
+# process (tests/exercises: references, mutants, sources), leaving out the judge's sandboxed probes (test_judge.py).
 fast-test: $(STAMP)
-	$(PY) -m pytest tests/unit tests/test_exercise_logic.py -q
+	$(PY) -m pytest tests/unit tests/exercises --ignore=tests/exercises/test_judge.py -q
 
 serve:
 	$(PY) -m http.server --directory _build/html 8000
@@ -58,9 +59,9 @@ clean:
 
 # Grading throughput on this machine (prints figures; asserts nothing about speed).
 bench: student
-	$(PY) -m tests.benchmark
+	$(PY) -m tools.benchmark
 
 # Book build times in a temporary copy: clean, unchanged, one chapter touched, one chapter edited (prints figures;
 # ARGS="--chapter book/x.md --allow-warnings" to pass options).
 rebuild-times: student _build/vendor/static/mathjax/tex-chtml.js
-	$(PY) -m tests.rebuild_times $(ARGS)
+	$(PY) -m tools.rebuild_times $(ARGS)

@@ -39,6 +39,11 @@ def nbgrader_config(root: Path, cell_timeout: int = 60, source: Path = EXERCISES
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.Execute.timeout = cell_timeout
     c.Execute.interrupt_on_timeout = True
+    from nbgrader.converters import Autograde
+
+    from autograder.execute import with_guarded_execute
+
+    c.Autograde.autograde_preprocessors = with_guarded_execute(Autograde.class_traits()["autograde_preprocessors"].default())
     # The feedback page renders what a submission wrote: HTML in it is cleaned (nbconvert's bleach allow-list),
     # on top of the inert notebook (inert.py) and the page's own policy (no script runs).
     c.HTMLExporter.sanitize_html = True

@@ -59,6 +59,9 @@ class Student:
         self.export_ids: dict[int, int] = {}
         self.remotes: dict[int, object] = {}  # the student's id -> our stand-in (Remote or Tensor)
         self.remote_ids: dict[int, int] = {}
+        self.names: dict[int, str] = {}  # remote key -> the name the judge looked it up by
+        self.calling: str | None = None  # the looked-up function the judge is calling now
+        self.looped: set[str] = set()  # functions whose call did not return within call_timeout
 
     # ------------------------------------------------------------- messages
     def request(self, message: dict) -> dict:
@@ -83,6 +86,8 @@ class Student:
             return wire.receive(self.read_fd, deadline)
         except wire.WireTimeout:
             self.kill()
+            if self.calling:
+                self.looped.add(self.calling)
             raise StudentGone(f"your code ran too long: it did not return within {self.call_timeout:g} s "
                               "(an infinite loop?)") from None
         except (wire.WireError, ValueError) as error:
@@ -198,12 +203,19 @@ class Student:
         reply = self.request({protocol.DO: protocol.LOOKUP, "name": name})
         if reply.get(protocol.MISSING):
             return Missing(name)
-        return self.decode(reply.get("value"))
+        value = self.decode(reply.get("value"))
+        if isinstance(value, Remote):
+            self.names[value.key] = name
+        return value
 
     def call(self, remote: "Remote", args: tuple, kwargs: dict):
         sent_args = list(args)
-        reply = self.request({protocol.DO: protocol.CALL, "target": {"ref": remote.key, "yours": True},
-                              "args": self.encode(sent_args), "kwargs": self.encode(kwargs)})
+        outer, self.calling = self.calling, self.calling or self.names.get(remote.key)
+        try:
+            reply = self.request({protocol.DO: protocol.CALL, "target": {"ref": remote.key, "yours": True},
+                                  "args": self.encode(sent_args), "kwargs": self.encode(kwargs)})
+        finally:
+            self.calling = outer
         raise_if_raised(reply)
         _write_back(sent_args, self.decode(reply.get("args")))
         for key, value in wire.items(reply.get("mirrors", [])):

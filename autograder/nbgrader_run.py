@@ -18,6 +18,7 @@ import nbformat
 
 from autograder import inert, sandbox
 from autograder.course import COURSE_ID
+from autograder.execute import NOT_RUN
 from autograder.feedback import summary_markdown
 from autograder.files import write_fresh
 from autograder.records import Status, TestResult
@@ -46,7 +47,8 @@ def autograde(api, config, notebook, path: Path, student: str, exercise: str, sl
         with (workdir / "nbgrader.log").open("a") as handle:
             handle.write(log)
         if result["success"]:
-            return None, skipped
+            stuck = stuck_cell(path.parents[3] / "autograded" / student / exercise / path.name)
+            return None, skipped + ([f"the cells after {stuck}, which did not stop when interrupted"] if stuck else [])
         status, message = explain_failure(log, cell_timeout, memory_mb)
         if status not in (Status.CRASHED, Status.TIMEOUT) or len(skipped) == 3:
             return (status, message), skipped
@@ -61,6 +63,54 @@ def autograde(api, config, notebook, path: Path, student: str, exercise: str, sl
         skipped.append(f"{name} ({what})")
         cell.source = f'raise RuntimeError("This cell {what} when the grader ran it, so it was skipped.")'
         write_fresh(path, nbformat.writes(notebook))
+
+
+def stuck_cell(graded: Path) -> str | None:
+    """The name of the cell the kernel got stuck in (``execute.GuardedExecute`` skipped the rest), if any."""
+    if not graded.is_file():
+        return None
+    notebook = nbformat.read(graded, as_version=4)
+    for index, cell in enumerate(notebook.cells):
+        if any(o.get("ename") == NOT_RUN for o in cell.get("outputs", [])):
+            return cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index + 1}")
+    return None
+
+
+def stub_looped(notebook, looped: list[str], call_timeout: float):
+    """A copy of ``notebook`` in which each function in ``looped`` is replaced, after the cells that define it,
+    by one that raises at once: its visible tests then fail in a moment instead of a cell timeout each.
+
+    ``looped``: the student's functions that did not return within ``call_timeout`` when the judge called them.
+    """
+    copy = nbformat.from_dict(notebook)
+    for name in looped:
+        defining = [i for i, cell in enumerate(copy.cells) if cell.cell_type == "code" and name in defined_names(cell.source)]
+        if not defining:
+            continue
+        message = (f"{name} was not run again: it did not return within {call_timeout:g} s when the hidden tests "
+                   "called it (an infinite loop?)")
+        copy.cells.insert(defining[-1] + 1, nbformat.v4.new_code_cell(
+            f"# Added by the grader: {message}.\n"
+            f"def {name}(*args, **kwargs):\n    raise RuntimeError({message!r})"))
+    return copy
+
+
+def defined_names(source: str) -> set[str]:
+    """The names a cell's code defines at its top level (functions and assignments); none if it does not parse."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
 
 
 def fatal_cell(notebook, cell_timeout: int, config) -> int | None:

@@ -152,5 +152,5 @@ def load(path: Path) -> Result | None:
     """The result saved at ``path``, or None if there is none (or it is unreadable)."""
     try:
         return Result.from_dict(json.loads(path.read_text()))
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):  # AttributeError: JSON, but not an object
         return None

@@ -283,7 +283,7 @@ def kill_uid(uid: int, patience: float = 5.0) -> None:
                     os.kill(-1, signal.SIGKILL)
                 except ProcessLookupError:
                     break
-                if not processes_of(uid, living=True):
+                if processes_of(uid, living=True) == [os.getpid()]:  # only this child is left
                     break
         finally:
             os._exit(0)

@@ -19,28 +19,36 @@ from autograder.repair import grading_cells
 
 
 def judge_tests(exercise: str, notebook, release, tests: list[TestResult], slot: sandbox.Slot, call_timeout: float,
-                cell_timeout: float, memory_mb: int, log: Path) -> str:
-    """Set ``score`` and ``verdict`` of every test in ``tests``; returns a note for the submission's message.
+                cell_timeout: float, memory_mb: int, log: Path) -> tuple[str, list[str]]:
+    """Set ``score`` and ``verdict`` of every test in ``tests``.
 
-    The note names the student's cells that raised or were skipped when run for the
-    hidden tests ("" if none). The visible asserts decide nothing.
+    Returns a note for the submission's message, naming the student's cells that
+    raised or were skipped when run for the hidden tests ("" if none), and the
+    student's functions that did not return within ``call_timeout``. Such a
+    function costs its timeout once: later tests that need it fail at once. The
+    visible asserts decide nothing.
     """
     checks = hidden_checks(exercise)
     cells = grading_cells(notebook, release)
     place = probe_place(slot, memory_mb, log)
-    student, errors = None, []
+    student, errors, looped = None, [], []
     try:
         for test in tests:
             hidden = checks.get(test.name)
             try:
                 if hidden is None:
                     raise judge.StudentGone("this test cell is not part of the exercise")
-                if student is None or student.process.poll() is not None:
-                    if student is not None:
-                        student.close()
-                    student, errors = judge.start(cells, place, call_timeout, cell_timeout)
-                module = importlib.import_module(f"autograder.checks.{hidden.module}")
-                verdict = judge.run_check(student, module, hidden.check, list(hidden.args))
+                if student is not None:
+                    looped += sorted(student.looped - set(looped))
+                if set(hidden.args) & set(looped):
+                    verdict = not_called_again(hidden, looped, call_timeout)
+                else:
+                    if student is None or student.process.poll() is not None:
+                        if student is not None:
+                            student.close()
+                        student, errors = judge.start(cells, place, call_timeout, cell_timeout)
+                    module = importlib.import_module(f"autograder.checks.{hidden.module}")
+                    verdict = judge.run_check(student, module, hidden.check, list(hidden.args))
             except judge.StudentGone as gone:
                 verdict = judge.Verdict(False, f"The hidden tests could not run your code: {gone}.")
             test.verdict, test.mistake = verdict.message, verdict.mistake
@@ -48,12 +56,20 @@ def judge_tests(exercise: str, notebook, release, tests: list[TestResult], slot:
     finally:
         if student is not None:
             student.close()
+            looped += sorted(student.looped - set(looped))
     theirs = {c["id"] for c in cells if c["student"]}
     errors = [e for e in errors if e.get("id") in theirs]  # our setup cells may need torch, absent there
     if not errors:
-        return ""
+        return "", looped
     return "Cells that raised an error when run for the hidden tests: " + "; ".join(
-        f"{e.get('id')} ({e.get('type')}: {str(e.get('message'))[:120]})" for e in errors) + "."
+        f"{e.get('id')} ({e.get('type')}: {str(e.get('message'))[:120]})" for e in errors) + ".", looped
+
+
+def not_called_again(hidden, looped: list[str], call_timeout: float) -> judge.Verdict:
+    """The verdict of a test whose function already ran out of time in an earlier test: failed, without a call."""
+    names = ", ".join(f"`{name}`" for name in hidden.args if name in looped)
+    return judge.Verdict(False, f"Not run: {names} did not return within {call_timeout:g} s when an earlier "
+                                "hidden test called it (an infinite loop?), so it was not called again.")
 
 
 def probe_place(slot: sandbox.Slot, memory_mb: int, log: Path) -> judge.ProbePlace:

@@ -147,7 +147,7 @@ def grade(job: Job, slot: sandbox.Slot) -> Result:
     # The judge first: its verdicts stand even if the notebook then cannot be run in Jupyter.
     tests = repair.expected_tests(release)
     started = time.monotonic()
-    note = verdicts.judge_tests(exercise, notebook, release, tests, slot, job.call_timeout, job.cell_timeout,
+    note, looped = verdicts.judge_tests(exercise, notebook, release, tests, slot, job.call_timeout, job.cell_timeout,
                                 job.memory_mb, workdir / "probe.log")
     seconds = {"judge": round(time.monotonic() - started, 2)}
     for test in tests:
@@ -155,6 +155,10 @@ def grade(job: Job, slot: sandbox.Slot) -> Result:
     # Should Jupyter then run out of time, the pool keeps these verdicts (see pool.GradingProcess).
     save(Result.graded(job, tests, [note], found, seconds), workdir / "judged.json")
 
+    if looped:  # what did not return in the judge is not waited for again in Jupyter
+        notebook = nbgrader_run.stub_looped(notebook, looped, job.call_timeout)
+        (target / f"{exercise}.ipynb").unlink()
+        write_fresh(target / f"{exercise}.ipynb", nbformat.writes(notebook))
     config = nbgrader_config(root, cell_timeout=job.cell_timeout, source=Path(job.batch) / "source")
     api = nbgrader_api(config)
     started = time.monotonic()

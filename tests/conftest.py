@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 @pytest.fixture(scope="session")
 def release(tmp_path_factory) -> Path:
     """The student version of every exercise, made by `python -m autograder release`."""
-    from tests.grading import autograder
+    from tests.helpers.grading import autograder
 
     out = tmp_path_factory.mktemp("student")
     done = autograder("release", "--out", str(out))
@@ -29,7 +29,7 @@ def uid_python():
     import os
     import shutil
 
-    from tests.sandboxed import reachable_python
+    from tests.helpers.sandboxed import reachable_python
 
     if os.geteuid() != 0:
         pytest.skip("the uid sandbox is root's (CI, Gradescope)")

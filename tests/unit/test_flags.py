@@ -10,8 +10,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder import flags
-from tests.notebooks import REPO, reference_answers, source_notebook, submission
-from tests.test_attacks import TRICKS
+from tests.helpers.notebooks import REPO, reference_answers, source_notebook, submission
+from tests.helpers.tricks import TRICKS
 
 EXERCISES = sorted(p.name for p in (REPO / "exercises").iterdir() if (p / f"{p.name}.ipynb").exists())
 HIDDEN_TESTS = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)

@@ -13,7 +13,7 @@ import pytest
 from nbconvert import HTMLExporter
 
 from autograder.standalone import CSP, formula_as_mathml, split_formulas, standalone_page
-from tests.notebooks import REPO
+from tests.helpers.notebooks import REPO
 
 PNG = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA"
        "60e6kgAAAABJRU5ErkJggg==")
