@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import functools
 import re
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 from traitlets.config import Config
@@ -86,12 +84,14 @@ def alembic_head() -> str:
 
 
 def generate_student_versions(root: Path, names: list[str], source: Path = EXERCISES) -> dict[str, Path]:
-    """Run nbgrader's generate_assignment for each exercise in a course at `root`.
+    """Run nbgrader's generate_assignment for each exercise in a course at `root`, once its hidden blocks are verified.
 
     Returns:
         {exercise: folder of its student version}; the gradebook at
         `root/gradebook.db` then knows every exercise's cells and points.
     """
+    for name in names:
+        verify_hidden_blocks(name)
     api = nbgrader_api(nbgrader_config(root, source=source))
     folders = {}
     for name in names:
@@ -106,40 +106,46 @@ def generate_student_versions(root: Path, names: list[str], source: Path = EXERC
 
 
 # ------------------------------------------------------------- hidden checks
-HIDDEN_BLOCK = re.compile(r"^### BEGIN HIDDEN TESTS\n(.*?)^### END HIDDEN TESTS\n?", re.S | re.M)
-CHECK_IMPORT = re.compile(r"^from autograder\.checks import run, (\w+) as hidden$")
-CHECK_CALL = re.compile(r"^run\(hidden\.(\w+)((?:, \w+)*)\)$")
+HIDDEN_BLOCK = re.compile(r"^### BEGIN HIDDEN TESTS\n.*?^### END HIDDEN TESTS$\n?", re.S | re.M)
 
 
-@dataclass(frozen=True)
-class HiddenCheck:
-    """What a test cell's hidden block asks: run ``module.check`` on the notebook's functions ``args``."""
+def hidden_checks(name: str) -> dict:
+    """{test cell grade_id: its ``Test`` (autograder/checks/table.py)}: the table of ``autograder/checks/<name>.py``."""
+    import importlib
 
-    module: str
-    check: str
-    args: tuple[str, ...]
+    tests = getattr(importlib.import_module(f"autograder.checks.{name}"), "TESTS", None)
+    if not isinstance(tests, dict):
+        raise CourseError(f"autograder/checks/{name}.py has no test table (TESTS = {{grade_id: Test(...)}}).")
+    return tests
 
 
-def hidden_checks(name: str) -> dict[str, HiddenCheck]:
-    """{test cell grade_id: its hidden check} for exercise ``name``, read from the source notebook."""
+def verify_hidden_blocks(name: str, notebook=None) -> None:
+    """Raise a CourseError unless exercise ``name``'s test cells and its test table agree.
+
+    Every graded test cell of ``notebook`` (by default the source notebook) must hold one hidden block,
+    exactly the one its table row writes (``Test.hidden_block``), and the table must have no other rows.
+    """
     import nbformat
 
-    notebook = nbformat.read(EXERCISES / name / f"{name}.ipynb", as_version=4)
-    checks = {}
+    notebook = notebook or nbformat.read(EXERCISES / name / f"{name}.ipynb", as_version=4)
+    tests = hidden_checks(name)
+    problems, graded = [], set()
     for cell in notebook.cells:
         meta = cell.metadata.get("nbgrader", {})
         if not meta.get("grade") or cell.cell_type != "code":
             continue
-        block = HIDDEN_BLOCK.search(cell.source)
-        lines = block.group(1).strip().splitlines() if block else []
-        found = [CHECK_IMPORT.match(lines[0]), CHECK_CALL.match(lines[1])] if len(lines) == 2 else [None, None]
-        if not all(found):
-            raise CourseError(f"The test cell {meta.get('grade_id')!r} of {name} has no hidden block of the form\n"
-                              "    from autograder.checks import run, <exercise> as hidden\n"
-                              "    run(hidden.check_<part>, <function>, ...)")
-        module, (check, args) = found[0].group(1), found[1].groups()
-        checks[meta["grade_id"]] = HiddenCheck(module, check, tuple(a.strip() for a in args.split(",") if a.strip()))
-    return checks
+        graded.add(meta.get("grade_id"))
+        test = tests.get(meta.get("grade_id"))
+        if test is None:
+            problems.append(f"the test cell {meta.get('grade_id')!r} has no row in its TESTS")
+        elif [b.rstrip("\n") for b in HIDDEN_BLOCK.findall(cell.source)] != [test.hidden_block()]:
+            problems.append(f"the test cell {meta.get('grade_id')!r} should hold this hidden block and no other:\n"
+                            f"{test.hidden_block()}")
+    problems += [f"TESTS has a row {extra!r}, which is no test cell of the notebook"
+                 for extra in sorted(set(tests) - graded)]
+    if problems:
+        raise CourseError(f"exercises/{name}/{name}.ipynb and autograder/checks/{name}.py disagree:\n- "
+                          + "\n- ".join(problems))
 
 
 def write_grading_sources(destination: Path, names: list[str]) -> Path:

@@ -19,12 +19,9 @@ here over a graph whose nodes compute over there.
 
 from __future__ import annotations
 
-import builtins
 import json
 import os
-import select
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path

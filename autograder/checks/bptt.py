@@ -12,10 +12,10 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
-import torch
 
 from autograder.checks.oracles import torch_states_and_gradients
-from autograder.checks.compare import CheckFailure, as_array, call, expect, expect_close, seeds
+from autograder.checks.compare import CheckFailure, as_array, call, changed_inputs, expect, expect_close, seeds
+from autograder.checks.table import Test
 
 NAMES = ("dX", "dh0", "dW_x", "dW_h", "db")
 SHAPES = [(2, 6, 3, 4), (4, 5, 2, 3), (3, 7, 5, 6)]  # (B, T, D, H), all different within each
@@ -155,9 +155,7 @@ def _student_gradients(elman_backward, inputs):
     expect(isinstance(out, (tuple, list)) and len(out) == 5,
            f"elman_backward must return the five gradients (dX, dh0, dW_x, dW_h, db); it returned "
            f"{type(out).__name__}{f' of length {len(out)}' if isinstance(out, (tuple, list)) else ''}.")
-    changed = [name for name, a, c in zip(("X", "h0", "W_x", "W_h", "b", "H", "dH"), inputs, copies)
-               if not np.array_equal(a, c)]
-    return dict(zip(NAMES, out)), changed
+    return dict(zip(NAMES, out)), changed_inputs(("X", "h0", "W_x", "W_h", "b", "H", "dH"), inputs, copies)
 
 
 def _check_gradient(elman_backward, name):
@@ -332,3 +330,16 @@ def check_numerical_gradient_leaves_x(numerical_gradient):
             raise CheckFailure(
                 f"numerical_gradient left x changed (largest change {change:.3g}, x of shape {shape}): after "
                 "evaluating f, restore each entry to its saved value (x[i] = saved), or perturb a copy of x.")
+
+
+# ------------------------------------------------------------- the test table
+
+TESTS = {
+    "test_numerical_gradient_accuracy": Test(check_numerical_gradient_accuracy, ("numerical_gradient",)),
+    "test_numerical_gradient_leaves_x": Test(check_numerical_gradient_leaves_x, ("numerical_gradient",)),
+    "test_dW_h": Test(check_dW_h, ("elman_backward",)),
+    "test_dW_x": Test(check_dW_x, ("elman_backward",)),
+    "test_db": Test(check_db, ("elman_backward",)),
+    "test_dX": Test(check_dX, ("elman_backward",)),
+    "test_dh0": Test(check_dh0, ("elman_backward",)),
+}

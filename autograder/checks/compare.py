@@ -1,8 +1,10 @@
-"""Comparing a student's answer with the oracle, and saying what is wrong.
+"""The kit every check uses: calling the student's functions, comparing with the oracle, saying what is wrong.
 
-Every check raises :class:`CheckFailure` with a sentence meant for the
-student. :func:`run` turns that into one short ``AssertionError`` in the
-notebook, so the feedback shows the sentence and not the checker's code.
+Every check raises :class:`CheckFailure` with a sentence meant for the student, naming a known mistake
+in its ``mistake`` field when one explains the answer. The judge turns it into a verdict; in a plain
+nbgrader kernel, :func:`run` turns it into one short ``AssertionError``, so the feedback shows the
+sentence and not the checker's code. Also here: the random sizes the checks draw, the inputs a call must
+leave unchanged, the pair a function must return, and hints appended to a crash's message.
 """
 
 from __future__ import annotations
@@ -64,6 +66,54 @@ def call(name: str, fn: Callable, *args, **kwargs):
         raise CheckFailure(
             f"{name} raised {type(error).__name__}: {error}{where}"
         ) from None
+
+
+def call_with_hint(name: str, fn: Callable, *args, hint: Callable[[str], str]):
+    """:func:`call`; if it fails, the failure's message is followed by ``hint(message)`` (a sentence, or "")."""
+    try:
+        return call(name, fn, *args)
+    except CheckFailure as failure:
+        raise failure.but(str(failure) + hint(str(failure))) from None
+
+
+def mentions(message: str, *words: str) -> bool:
+    """Whether a crash's message holds any of ``words`` (e.g. "matmul", "broadcast": a shape error)."""
+    return any(word in message for word in words)
+
+
+def changed_inputs(names, originals, passed) -> list[str]:
+    """The ``names`` of the inputs a call changed: each copy ``passed`` to it compared with its original
+    (arrays by value, lists with ==)."""
+    return [name for name, original, after in zip(names, originals, passed)
+            if not (original == after if isinstance(original, list) else np.array_equal(original, after))]
+
+
+def expect_unchanged(function: str, changed: list[str], advice: str) -> None:
+    """Fail if ``changed`` (from :func:`changed_inputs`) names an input: "<function> changed its input <the first>
+    in place" followed by ``advice``, in which "{arg}" stands for that input's name."""
+    if changed:
+        raise CheckFailure(f"{function} changed its input {changed[0]} in place" + advice.format(arg=changed[0]))
+
+
+def pair(name: str, out, names: str) -> tuple:
+    """The two results of ``name`` (anything that unpacks into two), or a failure that says what came back.
+
+    ``names`` reads as the function's return statement should, e.g. "(H_top, h_n)".
+    """
+    if out is None:
+        raise CheckFailure(f"{name} returned None: did it forget to `return {names}`?")
+    if isinstance(out, (tuple, list)) and len(out) != 2:
+        what = f"{len(out)} values"
+    else:
+        try:
+            first, second = out
+            return first, second
+        except Exception:  # whatever it returned does not unpack into two values
+            try:
+                what = f"one array of shape {as_array(name, out).shape}"
+            except CheckFailure:
+                what = "one value"
+    raise CheckFailure(f"{name} must return two results, {names}; it returned {what}.")
 
 
 def student_line(error: BaseException) -> str:
@@ -156,6 +206,17 @@ def expect(condition: bool, message: str) -> None:
 def seeds(count: int = 3) -> range:
     """The seeds every randomized check runs over."""
     return range(count)
+
+
+def distinct_sizes(rng: np.random.Generator, count: int) -> tuple[int, ...]:
+    """``count`` sizes from 2 to 7, all different (B, T, D, H...): a transposed weight or a swapped axis cannot pass."""
+    return tuple(int(n) for n in rng.choice(np.arange(2, 8), size=count, replace=False))
+
+
+def elman_weights(rng: np.random.Generator, D: int, H: int) -> tuple[np.ndarray, ...]:
+    """Random (W_x (D, H), W_h (H, H), b_ih (H,), b_hh (H,)) for one Elman layer, scaled to keep tanh unsaturated."""
+    return (rng.normal(scale=1 / np.sqrt(D), size=(D, H)), rng.normal(scale=1 / np.sqrt(H), size=(H, H)),
+            rng.normal(scale=0.5, size=H), rng.normal(scale=0.5, size=H))
 
 
 # Objects of the student's may live in another process (autograder/judge.py). These three

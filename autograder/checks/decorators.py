@@ -14,6 +14,7 @@ from edugrad.tensor import tensor_op as edugrad_tensor_op
 from autograder.shared_ops import Cube, ScaledMatmul
 from autograder.checks.compare import (CheckFailure, attribute, call, contents, expect, expect_close, new_registry,
                                       seeds)
+from autograder.checks.table import Test
 
 # ---------------------------------------------------------------- count_calls
 
@@ -261,3 +262,15 @@ def check_tensor_op_backward(tensor_op):
     expect_close("x.grad that held [10, 10] before backward", x.grad, 10 + 3 * x.value**2, {
         "a gradient is overwritten instead of added to (use `+=`)": 3 * x.value**2,
     })
+
+
+# ------------------------------------------------------------- the test table
+
+TESTS = {
+    "test_count_calls_result": Test(check_count_calls_result, ("count_calls",)),
+    "test_count_calls_counter": Test(check_count_calls_counter, ("count_calls",)),
+    "test_count_calls_metadata": Test(check_count_calls_metadata, ("count_calls",)),
+    "test_register": Test(check_register, ("register",)),
+    "test_tensor_op_forward": Test(check_tensor_op_forward, ("tensor_op",)),
+    "test_tensor_op_backward": Test(check_tensor_op_backward, ("tensor_op",)),
+}

@@ -15,38 +15,37 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
-import torch
 
-from autograder.checks.compare import matching_mistake as _first_match
-from autograder.checks.compare import ATOL, RTOL, CheckFailure, as_array, call, expect_close, named, seeds
+from autograder.checks.oracles import torch_rnn
+from autograder.checks.compare import (CheckFailure, as_array, call, call_with_hint, changed_inputs, distinct_sizes,
+                                      elman_weights, expect_close, expect_unchanged, matching_mistake, mentions,
+                                      named, pair, seeds)
+from autograder.checks.table import Test
 
 DEEP = "deep_elman_forward(X, h0, layers)"
 BIDIRECTIONAL = "bidirectional_elman_forward(X, h0_fwd, h0_bwd, fwd, bwd)"
 LAYER = "elman_layer(X, h0, W_x, W_h, b)"
 SHAPES = ("Layer 1's W_x is (D, H) and multiplies the inputs x_t (B, D); every later layer's W_x is (H, H) and "
           "multiplies the states (B, H) of the layer below. X is batch-major (B, T, D): step t is X[:, t, :].")
+IN_PLACE = (": `a[...] = ...` or `a += ...` writes into the caller's array when a is the argument itself "
+            "(`h_n = h0` gives the same array a second name, not a copy). Compute new arrays and leave the inputs "
+            "unchanged.")
 VIA_LAYER = ("each layer is computed as your elman_layer computes it, and elman_layer is wrong (see the "
              "elman_layer test above); the rest is right")
 
 # ------------------------------------------------------------------ problems
 
 
-def _weights(rng, D, H):
-    """(W_x, W_h, b_ih, b_hh) for one layer or direction."""
-    return (rng.normal(scale=1 / np.sqrt(D), size=(D, H)), rng.normal(scale=1 / np.sqrt(H), size=(H, H)),
-            rng.normal(scale=0.5, size=H), rng.normal(scale=0.5, size=H))
-
-
 def _problem(seed, *, L=1, T=None, zero_h0=False, sizes=None, directions=None):
     """Random inputs and L layers of weights (or two directions); B, T, D, H all different unless given."""
     rng = np.random.default_rng(3000 + seed)
-    B, T_random, D, H = sizes or (int(n) for n in rng.choice(np.arange(2, 8), size=4, replace=False))
+    B, T_random, D, H = sizes or distinct_sizes(rng, 4)
     T = T_random if T is None else T
     p = SimpleNamespace(B=B, T=T, D=D, H=H, L=L)
     p.X = rng.normal(size=(B, T, D))
     count = directions or L
     p.h0 = np.zeros((count, B, H)) if zero_h0 else rng.uniform(-0.9, 0.9, size=(count, B, H))
-    p.torch_params = [_weights(rng, D if l == 0 or directions else H, H) for l in range(count)]
+    p.torch_params = [elman_weights(rng, D if l == 0 or directions else H, H) for l in range(count)]
     p.layers = [(W_x, W_h, b_ih + b_hh) for W_x, W_h, b_ih, b_hh in p.torch_params]
     p.sizes = f"B={B}, T={T}, D={D}, H={H}" + ("" if directions else f", L={L}")
     return p
@@ -65,26 +64,9 @@ def _cases_over_T():
 # ------------------------------------------------------------------ the oracle
 
 
-def _torch_rnn(params, bidirectional=False):
-    """A float64 torch.nn.RNN holding ``params``: [(W_x, W_h, b_ih, b_hh)] per layer, or [forward, backward]."""
-    D, H = params[0][0].shape
-    L = 1 if bidirectional else len(params)
-    with torch.random.fork_rng(devices=[]):  # the module's own initialisation leaves torch's RNG alone
-        rnn = torch.nn.RNN(D, H, num_layers=L, bidirectional=bidirectional, batch_first=True, dtype=torch.float64)
-    suffixes = ["l0", "l0_reverse"] if bidirectional else [f"l{l}" for l in range(L)]
-    with torch.no_grad():
-        for suffix, (W_x, W_h, b_ih, b_hh) in zip(suffixes, params):
-            for name, value in (("weight_ih", W_x.T), ("weight_hh", W_h.T), ("bias_ih", b_ih), ("bias_hh", b_hh)):
-                getattr(rnn, f"{name}_{suffix}").copy_(torch.from_numpy(np.ascontiguousarray(value)))
-    return rnn
-
-
 def _oracle(p, bidirectional=False):
     """torch's (output, h_n) on the problem, as numpy arrays."""
-    rnn = _torch_rnn(p.torch_params, bidirectional)
-    with torch.no_grad():
-        out, h_n = rnn(torch.from_numpy(p.X), torch.from_numpy(p.h0))
-    return out.numpy().copy(), h_n.numpy().copy()
+    return torch_rnn(p.torch_params, p.X, p.h0, bidirectional)
 
 
 # ------------------------------------------------------- what mistakes return
@@ -297,50 +279,19 @@ def _bidirectional_h_n_mistakes(forward, backward, states, variants):
 # ------------------------------------------------------------------ helpers
 
 
-
-
-def _pair(name, out, names):
-    """The two results of ``name`` (a tuple or list of two), or a failure that says what came back."""
-    if out is None:
-        raise CheckFailure(f"{name} returned None: did it forget to `return {names}`?")
-    if isinstance(out, (tuple, list)):
-        if len(out) == 2:
-            return out
-        what = f"{len(out)} values"
-    else:
-        try:
-            what = f"one array of shape {as_array(name, out).shape}"
-        except CheckFailure:
-            what = "one value"
-    raise CheckFailure(f"{name} must return two results, {names}; it returned {what}.")
-
-
 def _copies(arrays):
     return [np.array(a, dtype=np.float64, copy=True) for a in arrays]
 
 
-def _changed(names, originals, passed):
-    """The names of the inputs that the call changed (the arrays passed, compared with their originals)."""
-    return [name for name, original, after in zip(names, originals, passed) if not np.array_equal(original, after)]
-
-
-def _expect_unchanged(function, changed):
-    if changed:
-        arg = changed[0]
-        raise CheckFailure(f"{function} changed its input {arg} in place: `a[...] = ...` or `a += ...` writes into "
-                           f"the caller's array when a is the argument itself (`h_n = h0` gives the same array a "
-                           "second name, not a copy). "
-                           "Compute new arrays and leave the inputs unchanged.")
-
-
 def _crash_hint(message, function):
+    """What to add to the message of a crash of ``function``."""
     if function == "elman_layer":
         return (" Check the shapes: x_t = X[:, t, :] (B, D) @ W_x (D, H) and h (B, H) @ W_h (H, H) both give (B, H)."
-                if any(word in message for word in ("matmul", "broadcast", "index", "shape")) else "")
+                if mentions(message, "matmul", "broadcast", "index", "shape") else "")
     if "(in elman_layer," in message:
         return (f" The error is raised in elman_layer, which {function} calls: see elman_layer's test, and check "
                 "what each call receives. " + SHAPES)
-    if any(word in message for word in ("matmul", "broadcast", "index", "shape")):
+    if mentions(message, "matmul", "broadcast", "index", "shape"):
         return " Check the shapes. " + SHAPES
     return ""
 
@@ -387,11 +338,9 @@ def check_elman_layer(elman_layer):
         p = _problem(seed + 20, T=T, directions=1)
         args = [p.X, p.h0[0], *p.layers[0]]
         passed = _copies(args)
-        try:
-            got = call("elman_layer", elman_layer, *passed)
-        except CheckFailure as failure:
-            raise failure.but(str(failure) + _crash_hint(str(failure), "elman_layer")) from None
-        _expect_unchanged("elman_layer", _changed(["X", "h0", "W_x", "W_h", "b"], args, passed))
+        got = call_with_hint("elman_layer", elman_layer, *passed,
+                             hint=lambda message: _crash_hint(message, "elman_layer"))
+        expect_unchanged("elman_layer", changed_inputs(["X", "h0", "W_x", "W_h", "b"], args, passed), IN_PLACE)
         want = _oracle(p)[0]
         expect_close(LAYER, got, want, _layer_mistakes(p, *args), f"{p.sizes}, random h0, seed {seed}")
 
@@ -406,13 +355,10 @@ def _run_deep(fn, p):
                            for i, part in enumerate(("W_x", "W_h", "b"))]
     passed = _copies(arrays)
     layers = [tuple(passed[2 + 3 * l: 5 + 3 * l]) for l in range(p.L)]
-    try:
-        out = call("deep_elman_forward", fn, passed[0], passed[1], layers)
-    except CheckFailure as failure:
-        message = str(failure)
-        raise failure.but(message + (_diagnose_deep(fn) or _crash_hint(message, "deep_elman_forward"))) from None
-    H_top, h_n = _pair(DEEP, out, "(H_top, h_n)")
-    return H_top, h_n, _changed(names, arrays, passed)
+    out = call_with_hint("deep_elman_forward", fn, passed[0], passed[1], layers,
+                         hint=lambda message: _diagnose_deep(fn) or _crash_hint(message, "deep_elman_forward"))
+    H_top, h_n = pair(DEEP, out, "(H_top, h_n)")
+    return H_top, h_n, changed_inputs(names, arrays, passed)
 
 
 def _diagnose_deep(fn):
@@ -420,10 +366,10 @@ def _diagnose_deep(fn):
     p = _problem(7, L=3, sizes=(3, 4, 5, 5))
     try:
         out = call("deep_elman_forward", fn, *_copies([p.X, p.h0]), [tuple(_copies(layer)) for layer in p.layers])
-        got = _pair(DEEP, out, "(H_top, h_n)")[0]
+        got = pair(DEEP, out, "(H_top, h_n)")[0]
     except CheckFailure:
         return ""
-    found = _first_match(got, {description: states[-1] for description, states in _deep_variants(p)})
+    found = matching_mistake(got, {description: states[-1] for description, states in _deep_variants(p)})
     return f" With D = H it runs, and returns what happens when {found}." if found else ""
 
 
@@ -435,7 +381,7 @@ def _check_deep(fn, elman_layer, zero_h0, parts):
     for seed, L, T in _deep_cases():
         p = _problem(seed, L=L, T=T, zero_h0=zero_h0)
         H_top, h_n, changed = _run_deep(fn, p)
-        _expect_unchanged("deep_elman_forward", changed)
+        expect_unchanged("deep_elman_forward", changed, IN_PLACE)
         want_top, want_h_n = _oracle(p)
         right = _stack(p.X, p.h0, p.layers)
         variants = _deep_variants(p, elman_layer)
@@ -503,13 +449,10 @@ def _run_bidirectional(fn, p):
     names = ["X", "h0_fwd", "h0_bwd", "fwd[0] (W_x)", "fwd[1] (W_h)", "fwd[2] (b)",
              "bwd[0] (W_x)", "bwd[1] (W_h)", "bwd[2] (b)"]
     passed = _copies(arrays)
-    try:
-        out = call("bidirectional_elman_forward", fn, *passed[:3], tuple(passed[3:6]), tuple(passed[6:]))
-    except CheckFailure as failure:
-        message = str(failure)
-        raise failure.but(message + _crash_hint(message, "bidirectional_elman_forward")) from None
-    states, h_n = _pair(BIDIRECTIONAL, out, "(H, h_n)")
-    return states, h_n, _changed(names, arrays, passed)
+    out = call_with_hint("bidirectional_elman_forward", fn, *passed[:3], tuple(passed[3:6]), tuple(passed[6:]),
+                         hint=lambda message: _crash_hint(message, "bidirectional_elman_forward"))
+    states, h_n = pair(BIDIRECTIONAL, out, "(H, h_n)")
+    return states, h_n, changed_inputs(names, arrays, passed)
 
 
 def check_bidirectional_elman_forward_shapes(bidirectional_elman_forward):
@@ -550,7 +493,7 @@ def _check_bidirectional(fn, elman_layer, part):
     for seed, T in _cases_over_T():
         p = _problem(seed + 10, T=T, directions=2)
         states, h_n, changed = _run_bidirectional(fn, p)
-        _expect_unchanged("bidirectional_elman_forward", changed)
+        expect_unchanged("bidirectional_elman_forward", changed, IN_PLACE)
         want_states, want_h_n = _oracle(p, bidirectional=True)
         forward, backward, variants = _bidirectional_variants(p, elman_layer)
         context = f"{p.sizes}, random h0_fwd and h0_bwd, seed {seed}"
@@ -572,3 +515,20 @@ def check_bidirectional_elman_forward_states(bidirectional_elman_forward, elman_
 def check_bidirectional_elman_forward_h_n(bidirectional_elman_forward, elman_layer=None):
     """h_n: [forward state after x_T, backward state after x_1], as torch.nn.RNN(bidirectional=True) returns it."""
     _check_bidirectional(bidirectional_elman_forward, elman_layer, "h_n")
+
+
+# ------------------------------------------------------------- the test table
+
+TESTS = {
+    "test_elman_layer": Test(check_elman_layer, ("elman_layer",)),
+    "test_deep_elman_forward_shapes": Test(check_deep_elman_forward_shapes, ("deep_elman_forward",)),
+    "test_deep_elman_forward_top": Test(check_deep_elman_forward_top, ("deep_elman_forward", "elman_layer")),
+    "test_deep_elman_forward_h_n": Test(check_deep_elman_forward_h_n, ("deep_elman_forward", "elman_layer")),
+    "test_deep_elman_forward_h0": Test(check_deep_elman_forward_h0, ("deep_elman_forward", "elman_layer")),
+    "test_bidirectional_elman_forward_shapes":
+        Test(check_bidirectional_elman_forward_shapes, ("bidirectional_elman_forward",)),
+    "test_bidirectional_elman_forward_states":
+        Test(check_bidirectional_elman_forward_states, ("bidirectional_elman_forward", "elman_layer")),
+    "test_bidirectional_elman_forward_h_n":
+        Test(check_bidirectional_elman_forward_h_n, ("bidirectional_elman_forward", "elman_layer")),
+}

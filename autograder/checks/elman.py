@@ -14,10 +14,14 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from autograder.checks.oracles import torch_rnn as _torch_rnn, torch_states
-from autograder.checks.compare import matching_mistake as _first_match
-from autograder.checks.compare import ATOL, RTOL, CheckFailure, as_array, call, expect, expect_close, named, seeds
+from autograder.checks.oracles import torch_initialised_parameters, torch_rnn
+from autograder.checks.compare import (CheckFailure, as_array, call, call_with_hint, changed_inputs, distinct_sizes,
+                                      elman_weights, expect, expect_close, expect_unchanged, matching_mistake,
+                                      mentions, named, seeds)
+from autograder.checks.table import Test
 
+IN_PLACE = (": `a[...] = ...` or `a += ...` writes into the caller's array when a is the argument itself "
+            "(`h = {arg}` does not copy). Compute new arrays and leave the inputs unchanged.")
 SHAPES = ("with row vectors, x_t (B, D) @ W_x (D, H) and h_prev (B, H) @ W_h (H, H) both give (B, H), "
           "and X (B, T, D) is batch-major: step t is X[:, t, :].")
 
@@ -26,20 +30,19 @@ SHAPES = ("with row vectors, x_t (B, D) @ W_x (D, H) and h_prev (B, H) @ W_h (H,
 
 def _torch_states(p, X, h0):
     """torch's output: the states h_1..h_T, (B, T, H)."""
-    return torch_states(X, h0, p.W_x, p.W_h, p.b_ih, p.b_hh)
+    return torch_rnn([(p.W_x, p.W_h, p.b_ih, p.b_hh)], X, h0[None])[0]
 
 
 def _problem(seed, *, zero_bias=False, zero_h0=False, sizes=None):
     """Random inputs and weights; sizes B, T, D, H all different unless given."""
     rng = np.random.default_rng(1000 + seed)
-    B, T, D, H = sizes or (int(n) for n in rng.choice(np.arange(2, 8), size=4, replace=False))
+    B, T, D, H = sizes or distinct_sizes(rng, 4)
     p = SimpleNamespace(B=B, T=T, D=D, H=H)
     p.X = rng.normal(size=(B, T, D))
     p.h0 = np.zeros((B, H)) if zero_h0 else rng.uniform(-0.9, 0.9, size=(B, H))
-    p.W_x = rng.normal(scale=1 / np.sqrt(D), size=(D, H))
-    p.W_h = rng.normal(scale=1 / np.sqrt(H), size=(H, H))
-    p.b_ih, p.b_hh = (np.zeros(H), np.zeros(H)) if zero_bias else (rng.normal(scale=0.5, size=H),
-                                                                  rng.normal(scale=0.5, size=H))
+    p.W_x, p.W_h, p.b_ih, p.b_hh = elman_weights(rng, D, H)
+    if zero_bias:
+        p.b_ih, p.b_hh = np.zeros(H), np.zeros(H)
     p.b = p.b_ih + p.b_hh
     p.sizes = f"B={B}, T={T}, D={D}, H={H}"
     return p
@@ -127,19 +130,6 @@ def _forward_shape_mistakes(p, right, h0):
     }
 
 
-# ------------------------------------------------------------------ helpers
-
-
-def _expect_unchanged(name, names, originals, passed):
-    for arg, original, after in zip(names, originals, passed):
-        if not np.array_equal(original, after):
-            raise CheckFailure(f"{name} changed its input {arg} in place: `a[...] = ...` or `a += ...` writes into "
-                               f"the caller's array when a is the argument itself (`h = {arg}` does not copy). "
-                               "Compute new arrays and leave the inputs unchanged.")
-
-
-
-
 # ----------------------------------------------------------------- elman_step
 
 
@@ -151,7 +141,7 @@ def _diagnose_step(elman_step):
         got = elman_step(x.copy(), h.copy(), p.W_x.copy(), p.W_h.copy(), p.b.copy())
     except Exception:
         return ""
-    found = _first_match(got, {
+    found = matching_mistake(got, {
         "W_x is transposed (x_t @ W_x.T): with row vectors the product is x_t @ W_x, (B, D) @ (D, H)":
             _step(p, x, h, W_x=p.W_x.T),
         "both weights are transposed (x_t @ W_x.T and h_prev @ W_h.T): with row vectors the products are "
@@ -169,13 +159,9 @@ def _check_step(elman_step, zero_bias):
         want = _torch_states(p, x[:, None, :], h)[:, 0]
         args = [x, h, p.W_x, p.W_h, p.b]
         passed = [np.copy(a) for a in args]
-        try:
-            got = call("elman_step", elman_step, *passed)
-        except CheckFailure as failure:
-            hint = _diagnose_step(elman_step) or (" Check the shapes: " + SHAPES
-                                                  if "matmul" in str(failure) or "broadcast" in str(failure) else "")
-            raise failure.but(str(failure) + hint) from None
-        _expect_unchanged("elman_step", ["x_t", "h_prev", "W_x", "W_h", "b"], args, passed)
+        got = call_with_hint("elman_step", elman_step, *passed, hint=lambda message: _diagnose_step(elman_step) or (
+            " Check the shapes: " + SHAPES if mentions(message, "matmul", "broadcast") else ""))
+        expect_unchanged("elman_step", changed_inputs(["x_t", "h_prev", "W_x", "W_h", "b"], args, passed), IN_PLACE)
         bias = "b = 0" if zero_bias else "a random b"
         context = (f"x_t ({p.B}, {p.D}), h_prev ({p.B}, {p.H}), W_x ({p.D}, {p.H}), W_h ({p.H}, {p.H}), "
                    f"{bias}, seed {seed}")
@@ -204,7 +190,7 @@ def _diagnose_forward(elman_forward):
         return ""
     step = lambda x, h: _step(p, x, h)  # noqa: E731
     swapped = _loop(p.X.transpose(1, 0, 2), p.h0, step)
-    found = _first_match(got, {
+    found = matching_mistake(got, {
         "X is read as if it were time-major (T, B, D): X[t] (or `for x_t in X`) is example t, not step t. "
         "X is batch-major (B, T, D), so x_t is X[:, t, :]": swapped,
         "X is read as if it were time-major (T, B, D), and the states are stacked time-major too: "
@@ -216,19 +202,20 @@ def _diagnose_forward(elman_forward):
 def _run_forward(elman_forward, p, h0, check_inputs=True):
     args = [p.X, h0, p.W_x, p.W_h, p.b]
     passed = [np.copy(a) for a in args]
-    try:
-        got = call("elman_forward", elman_forward, *passed)
-    except CheckFailure as failure:
-        message = str(failure)
-        hint = _diagnose_forward(elman_forward)
-        if not hint and "(in elman_step," in message:
-            hint = " The error is raised in elman_step, which elman_forward calls: see elman_step's tests."
-        if not hint and any(word in message for word in ("matmul", "broadcast", "index")):
-            hint = " Check the shapes: " + SHAPES
-        raise failure.but(message + hint) from None
+    got = call_with_hint("elman_forward", elman_forward, *passed,
+                         hint=lambda message: _forward_hint(elman_forward, message))
     if check_inputs:
-        _expect_unchanged("elman_forward", ["X", "h0", "W_x", "W_h", "b"], args, passed)
+        expect_unchanged("elman_forward", changed_inputs(["X", "h0", "W_x", "W_h", "b"], args, passed), IN_PLACE)
     return got
+
+
+def _forward_hint(elman_forward, message):
+    """What to add to the message of a crash of elman_forward."""
+    if hint := _diagnose_forward(elman_forward):
+        return hint
+    if "(in elman_step," in message:
+        return " The error is raised in elman_step, which elman_forward calls: see elman_step's tests."
+    return " Check the shapes: " + SHAPES if mentions(message, "matmul", "broadcast", "index") else ""
 
 
 def check_elman_forward_shape(elman_forward):
@@ -277,25 +264,19 @@ def check_elman_forward_h0(elman_forward, elman_step=None):
 def _torch_parameters(seed, dtype):
     """torch.nn.RNN(D, H)'s four parameters as numpy arrays (torch's own random initialisation)."""
     rng = np.random.default_rng(2000 + seed)
-    D, H = (int(n) for n in rng.choice(np.arange(2, 8), size=2, replace=False))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        rnn = torch.nn.RNN(D, H, batch_first=True, dtype=dtype)
-    arrays = [p.detach().numpy().copy() for p in (rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0)]
-    return D, H, arrays
+    D, H = distinct_sizes(rng, 2)
+    return D, H, torch_initialised_parameters(D, H, seed, dtype)
 
 
 def _convert(params_from_torch, arrays, checked):
     """Call the student's function; check that the inputs named in ``checked`` are unchanged."""
     passed = [a.copy() for a in arrays]
     out = call("params_from_torch", params_from_torch, *passed)
-    names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
-    for name, original, after in zip(names, arrays, passed):
-        if name in checked and not np.array_equal(original, after):
-            raise CheckFailure(
-                f"params_from_torch changed its input {name} in place (for example `bias_ih += bias_hh`). "
-                "Arrays from `.detach().numpy()` share memory with the torch module, so this changes the "
-                "model's parameters too: compute a new array (`bias_ih + bias_hh`).")
+    changed = changed_inputs(["weight_ih", "weight_hh", "bias_ih", "bias_hh"], arrays, passed)
+    expect_unchanged("params_from_torch", [name for name in changed if name in checked],
+                     " (for example `bias_ih += bias_hh`). Arrays from `.detach().numpy()` share memory with the "
+                     "torch module, so this changes the model's parameters too: compute a new array "
+                     "(`bias_ih + bias_hh`).")
     if out is None:
         raise CheckFailure("params_from_torch returned None: did it forget to `return W_x, W_h, b`?")
     expect(isinstance(out, (tuple, list)) and len(out) == 3,
@@ -344,3 +325,16 @@ def check_params_from_torch_bias(params_from_torch):
                 np.concatenate([bias_ih, bias_hh]),
             "the two biases are stacked: torch adds both, b = bias_ih_l0 + bias_hh_l0": np.stack([bias_ih, bias_hh]),
         }, f"torch.nn.RNN({D}, {H}) in {str(dtype).removeprefix('torch.')}, seed {seed}")
+
+
+# ------------------------------------------------------------- the test table
+
+TESTS = {
+    "test_elman_step_weights": Test(check_elman_step_weights, ("elman_step",)),
+    "test_elman_step_bias": Test(check_elman_step_bias, ("elman_step",)),
+    "test_elman_forward_shape": Test(check_elman_forward_shape, ("elman_forward",)),
+    "test_elman_forward_values": Test(check_elman_forward_values, ("elman_forward", "elman_step")),
+    "test_elman_forward_h0": Test(check_elman_forward_h0, ("elman_forward", "elman_step")),
+    "test_params_from_torch_weights": Test(check_params_from_torch_weights, ("params_from_torch",)),
+    "test_params_from_torch_bias": Test(check_params_from_torch_bias, ("params_from_torch",)),
+}

@@ -20,12 +20,17 @@ from types import SimpleNamespace
 
 import numpy as np
 import torch
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from autograder.checks.compare import matching_mistake as _first_match
-from autograder.checks.compare import CheckFailure, as_array, call, expect, expect_close, seeds
+from autograder.checks.oracles import torch_rnn
+from autograder.checks.compare import (CheckFailure, as_array, call, call_with_hint, changed_inputs, expect,
+                                      expect_close, expect_unchanged, matching_mistake, mentions, pair, seeds)
+from autograder.checks.table import Test
 
 VOCABULARY = 30  # token ids 0..29
+SHAPES = (". Check the shapes: with row vectors, x_t (B, D) @ W_x (D, H) and h (B, H) @ W_h (H, H), and X (B, T, D) "
+          "is batch-major: step t is X[:, t, :].")
+IN_PLACE = (" (for example `a[...] = ...`, `a += ...` or `a.append(...)` on the argument itself): compute new "
+            "arrays and leave the inputs unchanged.")
 LIST_HINT = (". lengths may be a Python list, which has no array arithmetic or indexing (lengths - 1, "
              "lengths[:, None]): convert it first, lengths = np.asarray(lengths).")
 
@@ -80,42 +85,11 @@ def _problem(seed):
 
 def _torch_packed(p, X, h0):
     """torch.nn.RNN on packed sequences: the padded output (B, T, H) and h_n (B, H), in float64."""
-    with torch.random.fork_rng(devices=[]):  # the module's own initialisation leaves torch's RNG alone
-        rnn = torch.nn.RNN(p.D, p.H, batch_first=True, dtype=torch.float64)
-    with torch.no_grad():
-        for param, value in zip((rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0),
-                                (p.W_x.T, p.W_h.T, p.b_ih, p.b_hh)):
-            param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
-        packed = pack_padded_sequence(torch.from_numpy(np.ascontiguousarray(X)),
-                                      torch.as_tensor(p.lengths, dtype=torch.int64),
-                                      batch_first=True, enforce_sorted=False)
-        out, h_n = rnn(packed, torch.from_numpy(np.ascontiguousarray(h0))[None])
-        states, _ = pad_packed_sequence(out, batch_first=True, total_length=p.T)
-    return states.numpy().copy(), h_n[0].numpy().copy()
+    states, h_n = torch_rnn([(p.W_x, p.W_h, p.b_ih, p.b_hh)], X, h0[None], lengths=p.lengths)
+    return states, h_n[0]
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _expect_unchanged(name, names, originals, passed):
-    for arg, original, after in zip(names, originals, passed):
-        same = (original == after) if isinstance(original, list) else np.array_equal(original, after)
-        if not same:
-            raise CheckFailure(f"{name} changed its input {arg} in place (for example `a[...] = ...`, `a += ...` "
-                               f"or `a.append(...)` on the argument itself): compute new arrays and leave the "
-                               "inputs unchanged.")
-
-
-def _pair(name, out, first, second):
-    """Unpack the two things ``name`` must return; a clear failure if they are not two."""
-    if out is None:
-        raise CheckFailure(f"{name} returned None: did it forget to `return {first}, {second}`?")
-    try:
-        a, b = out
-    except Exception:  # whatever it returned does not unpack into two values
-        raise CheckFailure(f"{name} must return two things, ({first}, {second}); what it returned does not "
-                           "unpack into two values.") from None
-    return a, b
 
 
 def _crash_hint(message):
@@ -123,8 +97,6 @@ def _crash_hint(message):
     if "list" in message and ("operand" in message or "indices" in message):
         return LIST_HINT
     return ""
-
-
 
 
 # ------------------------------------------------------------------ pad_batch
@@ -148,8 +120,8 @@ def _run_pad_batch(pad_batch, seqs, pad_id):
     """The student's (ids, mask) on a copy of ``seqs``; ``pad_id`` None means the default is used."""
     passed = copy.deepcopy(seqs)
     out = call("pad_batch", pad_batch, passed) if pad_id is None else call("pad_batch", pad_batch, passed, pad_id)
-    _expect_unchanged("pad_batch", ["seqs"], [seqs], [passed])
-    return _pair("pad_batch", out, "ids", "mask")
+    expect_unchanged("pad_batch", changed_inputs(["seqs"], [seqs], [passed]), IN_PLACE)
+    return pair("pad_batch", out, "(ids, mask)")
 
 
 def _check_ids(pad_batch, pad_id_for_seed):
@@ -237,21 +209,16 @@ def _diagnose_final_states(final_states, H, lengths, seed):
         got = call("final_states", final_states, H.copy(), _as_given(shorter, seed))
     except CheckFailure:
         return ""
-    found = _first_match(got, _final_states_mistakes(H, shorter))
+    found = matching_mistake(got, _final_states_mistakes(H, shorter))
     return f". With every length below T it runs, and returns what happens when {found}." if found else ""
 
 
 def _run_final_states(final_states, H, lengths, seed):
     args = [H, _as_given(lengths, seed)]
     passed = [np.copy(H), copy.deepcopy(args[1])]
-    try:
-        got = call("final_states", final_states, *passed)
-    except CheckFailure as failure:
-        message = str(failure)
-        hint = _crash_hint(message) or (_diagnose_final_states(final_states, H, lengths, seed)
-                                        if "IndexError" in message else "")
-        raise failure.but(message + hint) from None
-    _expect_unchanged("final_states", ["H", "lengths"], args, passed)
+    got = call_with_hint("final_states", final_states, *passed, hint=lambda message: _crash_hint(message) or (
+        _diagnose_final_states(final_states, H, lengths, seed) if "IndexError" in message else ""))
+    expect_unchanged("final_states", changed_inputs(["H", "lengths"], args, passed), IN_PLACE)
     return got
 
 
@@ -326,7 +293,7 @@ def check_masked_mean(masked_mean):
         B, T, lengths, L, mask, want = _loss_problem(seed)
         passed = [L.copy(), mask.copy()]
         got = as_array("masked_mean(token_losses, mask)", call("masked_mean", masked_mean, *passed))
-        _expect_unchanged("masked_mean", ["token_losses", "mask"], [L, mask], passed)
+        expect_unchanged("masked_mean", changed_inputs(["token_losses", "mask"], [L, mask], passed), IN_PLACE)
         mistakes = _masked_mean_mistakes(L, mask)
         kind = "a bool" if mask.dtype == bool else "an integer"
         context = (f"token_losses of shape ({B}, {T}) (cross-entropy, the padding scored too), {kind} "
@@ -357,11 +324,8 @@ def check_reverse_padded(reverse_padded):
         p = _problem(seed + 20)
         args = [p.X, _as_given(p.lengths, seed)]
         passed = [p.X.copy(), copy.deepcopy(args[1])]
-        try:
-            got = call("reverse_padded", reverse_padded, *passed)
-        except CheckFailure as failure:
-            raise failure.but(str(failure) + _crash_hint(str(failure))) from None
-        _expect_unchanged("reverse_padded", ["X", "lengths"], args, passed)
+        got = call_with_hint("reverse_padded", reverse_padded, *passed, hint=_crash_hint)
+        expect_unchanged("reverse_padded", changed_inputs(["X", "lengths"], args, passed), IN_PLACE)
         want = _reverse_oracle(p.X, p.lengths)
         expect_close("reverse_padded(X, lengths)", got, want, {
             "the whole padded sequence is reversed, padding included, so the padding moves to the front: "
@@ -394,17 +358,11 @@ def _numpy_variants(p, h0):
 def _run_masked_forward(masked_elman_forward, p):
     args = [p.X, _as_given(p.lengths, p.seed), p.h0, p.W_x, p.W_h, p.b]
     passed = [copy.deepcopy(a) for a in args]
-    try:
-        out = call("masked_elman_forward", masked_elman_forward, *passed)
-    except CheckFailure as failure:
-        message = str(failure)
-        hint = _crash_hint(message)
-        if not hint and any(word in message for word in ("matmul", "broadcast")):
-            hint = (". Check the shapes: with row vectors, x_t (B, D) @ W_x (D, H) and h (B, H) @ W_h (H, H), "
-                    "and X (B, T, D) is batch-major: step t is X[:, t, :].")
-        raise failure.but(message + hint) from None
-    _expect_unchanged("masked_elman_forward", ["X", "lengths", "h0", "W_x", "W_h", "b"], args, passed)
-    return _pair("masked_elman_forward", out, "H", "h_n")
+    out = call_with_hint("masked_elman_forward", masked_elman_forward, *passed, hint=lambda message: _crash_hint(
+        message) or (SHAPES if mentions(message, "matmul", "broadcast") else ""))
+    expect_unchanged("masked_elman_forward", changed_inputs(["X", "lengths", "h0", "W_x", "W_h", "b"], args, passed),
+                     IN_PLACE)
+    return pair("masked_elman_forward", out, "(H, h_n)")
 
 
 def check_masked_elman_forward_states(masked_elman_forward):
@@ -453,3 +411,17 @@ def check_masked_elman_forward_final(masked_elman_forward, final_states=None):
                          "above)"] = theirs
         expect_close("h_n, the final states masked_elman_forward returns", h_n, want, mistakes,
                      f"X with garbage in its padding, {p.context}")
+
+
+# ------------------------------------------------------------- the test table
+
+TESTS = {
+    "test_pad_batch_ids": Test(check_pad_batch_ids, ("pad_batch",)),
+    "test_pad_batch_pad_id": Test(check_pad_batch_pad_id, ("pad_batch",)),
+    "test_pad_batch_mask": Test(check_pad_batch_mask, ("pad_batch",)),
+    "test_final_states": Test(check_final_states, ("final_states",)),
+    "test_masked_mean": Test(check_masked_mean, ("masked_mean",)),
+    "test_reverse_padded": Test(check_reverse_padded, ("reverse_padded",)),
+    "test_masked_elman_forward_states": Test(check_masked_elman_forward_states, ("masked_elman_forward",)),
+    "test_masked_elman_forward_final": Test(check_masked_elman_forward_final, ("masked_elman_forward", "final_states")),
+}

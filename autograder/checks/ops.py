@@ -29,6 +29,7 @@ from autograder.checks.oracles import torch_op as _torch
 from autograder.protocol import RemoteError
 from autograder.checks.compare import (ATOL, RTOL, CheckFailure, student_line, as_array, call, expect, expect_close,
                                       seeds)
+from autograder.checks.table import Test
 
 IGNORES_GRAD = ("the backward ignores grad_output: it returns the local derivative instead of multiplying it by "
                 "grad_output = dL/dv (the chain rule)")
@@ -650,3 +651,26 @@ def check_stack_steps_backward(stack_steps):
                   lambda ts: _ws(_apply("stack_steps", stack_steps, [ts[0], ts[1], ts[0]], {}), R),
                   lambda ts: (torch.stack([ts[0], ts[1], ts[0]], dim=1) * torch.tensor(R)).sum(),
                   [h, g], ["h", "g"], "h and g of shape (4, 2), h used twice, R random of shape (4, 3, 2)")
+
+
+# ------------------------------------------------------------- the test table
+
+TESTS = {
+    "test_exp_forward": Test(check_exp_forward, ("exp",)),
+    "test_exp_backward": Test(check_exp_backward, ("exp",)),
+    "test_log_forward": Test(check_log_forward, ("log",)),
+    "test_log_backward": Test(check_log_backward, ("log",)),
+    "test_tanh_forward": Test(check_tanh_forward, ("tanh",)),
+    "test_tanh_backward": Test(check_tanh_backward, ("tanh",)),
+    "test_sigmoid_forward": Test(check_sigmoid_forward, ("sigmoid",)),
+    "test_sigmoid_backward": Test(check_sigmoid_backward, ("sigmoid",)),
+    "test_multiply_forward": Test(check_multiply_forward, ("multiply",)),
+    "test_multiply_backward": Test(check_multiply_backward, ("multiply",)),
+    "test_log_softmax_forward": Test(check_log_softmax_forward, ("log_softmax",)),
+    "test_log_softmax_large_inputs": Test(check_log_softmax_large_inputs, ("log_softmax",)),
+    "test_log_softmax_backward": Test(check_log_softmax_backward, ("log_softmax",)),
+    "test_select_step_forward": Test(check_select_step_forward, ("select_step",)),
+    "test_select_step_backward": Test(check_select_step_backward, ("select_step",)),
+    "test_stack_steps_forward": Test(check_stack_steps_forward, ("stack_steps",)),
+    "test_stack_steps_backward": Test(check_stack_steps_backward, ("stack_steps",)),
+}

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-import torch
 
+from autograder.checks.oracles import torch_rnn
 from solutions.deep_bidirectional import bidirectional_elman_forward, deep_elman_forward, elman_layer
 
 SEEDS = range(4)
@@ -18,38 +18,27 @@ def sizes(seed, T=None):
     return B, T, D, H
 
 
-def torch_rnn(D, H, seed, num_layers=1, bidirectional=False):
-    """A float64 torch.nn.RNN with N(0, 0.5^2) parameters drawn from a seeded generator."""
-    rnn = torch.nn.RNN(D, H, num_layers=num_layers, bidirectional=bidirectional, batch_first=True,
-                       dtype=torch.float64)
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for param in rnn.parameters():
-            torch.nn.init.normal_(param, std=0.5, generator=generator)
-    return rnn
+def torch_layers(D, H, seed, count=1, bidirectional=False):
+    """``count`` layers (or the two directions of one) of N(0, 0.5^2) parameters (W_x, W_h, b_ih, b_hh)."""
+    rng = np.random.default_rng(1000 + seed)
+    return [(rng.normal(scale=0.5, size=(D if l == 0 or bidirectional else H, H)), rng.normal(scale=0.5, size=(H, H)),
+             rng.normal(scale=0.5, size=H), rng.normal(scale=0.5, size=H)) for l in range(count)]
 
 
-def ours(rnn, suffix):
-    """Our (W_x, W_h, b) from torch's parameters with this suffix (l0, l1, l0_reverse, ...)."""
-    p = {name: getattr(rnn, f"{name}_{suffix}").detach().numpy().copy()
-         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
-    return p["weight_ih"].T, p["weight_hh"].T, p["bias_ih"] + p["bias_hh"]
-
-
-def run_torch(rnn, X, h0):
-    with torch.no_grad():
-        out, h_n = rnn(torch.from_numpy(X), torch.from_numpy(h0))
-    return out.numpy(), h_n.numpy()
+def ours(layer):
+    """Our (W_x, W_h, b) of a layer: torch's two biases added."""
+    W_x, W_h, b_ih, b_hh = layer
+    return W_x, W_h, b_ih + b_hh
 
 
 @pytest.mark.parametrize("seed,L,T", CASES)
 def test_deep_elman_forward_matches_torch(seed, L, T):
     B, T, D, H = sizes(seed, T)
-    rnn = torch_rnn(D, H, seed, num_layers=L)
+    layers = torch_layers(D, H, seed, count=L)
     rng = np.random.default_rng(100 + seed)
     X, h0 = rng.normal(size=(B, T, D)), rng.normal(size=(L, B, H))
-    want_top, want_h_n = run_torch(rnn, X, h0)
-    H_top, h_n = deep_elman_forward(X, h0, [ours(rnn, f"l{l}") for l in range(L)])
+    want_top, want_h_n = torch_rnn(layers, X, h0)
+    H_top, h_n = deep_elman_forward(X, h0, [ours(layer) for layer in layers])
     assert H_top.shape == (B, T, H) and h_n.shape == (L, B, H)
     assert H_top.dtype == h_n.dtype == np.float64
     assert np.abs(H_top - want_top).max() < 1e-10
@@ -59,11 +48,11 @@ def test_deep_elman_forward_matches_torch(seed, L, T):
 @pytest.mark.parametrize("seed,T", [(seed, T) for seed in SEEDS for T in (1, None)])
 def test_bidirectional_elman_forward_matches_torch(seed, T):
     B, T, D, H = sizes(seed, T)
-    rnn = torch_rnn(D, H, seed, bidirectional=True)
+    fwd, bwd = torch_layers(D, H, seed, count=2, bidirectional=True)
     rng = np.random.default_rng(200 + seed)
     X, h0 = rng.normal(size=(B, T, D)), rng.normal(size=(2, B, H))
-    want, want_h_n = run_torch(rnn, X, h0)
-    states, h_n = bidirectional_elman_forward(X, h0[0], h0[1], ours(rnn, "l0"), ours(rnn, "l0_reverse"))
+    want, want_h_n = torch_rnn([fwd, bwd], X, h0, bidirectional=True)
+    states, h_n = bidirectional_elman_forward(X, h0[0], h0[1], ours(fwd), ours(bwd))
     assert states.shape == (B, T, 2 * H) and h_n.shape == (2, B, H)
     assert np.abs(states - want).max() < 1e-10
     assert np.abs(h_n - want_h_n).max() < 1e-10
@@ -72,11 +61,11 @@ def test_bidirectional_elman_forward_matches_torch(seed, T):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_elman_layer_matches_torch(seed):
     B, T, D, H = sizes(seed)
-    rnn = torch_rnn(D, H, seed)
+    layers = torch_layers(D, H, seed)
     rng = np.random.default_rng(300 + seed)
     X, h0 = rng.normal(size=(B, T, D)), rng.normal(size=(B, H))
-    want, _ = run_torch(rnn, X, h0[None])
-    assert np.abs(elman_layer(X, h0, *ours(rnn, "l0")) - want).max() < 1e-10
+    want, _ = torch_rnn(layers, X, h0[None])
+    assert np.abs(elman_layer(X, h0, *ours(layers[0])) - want).max() < 1e-10
 
 
 def test_inputs_left_alone_and_outputs_are_new_arrays():

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from autograder.checks.oracles import torch_initialised_parameters, torch_rnn
 from solutions.elman import elman_forward, elman_step, params_from_torch
 
 SEEDS = range(5)
@@ -14,49 +15,45 @@ def sizes(seed):
     return (int(n) for n in np.random.default_rng(seed).choice(np.arange(2, 9), size=4, replace=False))
 
 
-def torch_rnn(D, H, seed, cell=False):
-    """A float64 torch.nn.RNN (or RNNCell) with N(0, 0.5^2) weights drawn from a seeded generator."""
-    module = (torch.nn.RNNCell(D, H, dtype=torch.float64) if cell
-              else torch.nn.RNN(D, H, batch_first=True, dtype=torch.float64))
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for param in module.parameters():
-            torch.nn.init.normal_(param, std=0.5, generator=generator)
-    return module
+def torch_params(D, H, seed):
+    """A torch.nn.RNN's four parameters, torch's layout (weight_ih (H, D), weight_hh, bias_ih, bias_hh), N(0, 0.5^2)."""
+    rng = np.random.default_rng(1000 + seed)
+    return [rng.normal(scale=0.5, size=shape) for shape in ((H, D), (H, H), (H,), (H,))]
 
 
-def numpy_params(module):
-    return [p.detach().numpy().copy() for p in module.parameters()]
+def torch_output(params, X, h0):
+    """torch.nn.RNN's (output, h_n) holding these parameters (torch's layout), from h0 (B, H)."""
+    weight_ih, weight_hh, bias_ih, bias_hh = params
+    return torch_rnn([(weight_ih.T, weight_hh.T, bias_ih, bias_hh)], X, h0[None])
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_elman_forward_matches_torch(seed):
     B, T, D, H = sizes(seed)
-    rnn = torch_rnn(D, H, seed)
+    params = torch_params(D, H, seed)
     rng = np.random.default_rng(100 + seed)
     X, h0 = rng.normal(size=(B, T, D)), rng.normal(size=(B, H))
-    out, h_n = rnn(torch.from_numpy(X), torch.from_numpy(h0)[None])
-    states = elman_forward(X, h0, *params_from_torch(*numpy_params(rnn)))
+    out, h_n = torch_output(params, X, h0)
+    states = elman_forward(X, h0, *params_from_torch(*params))
     assert states.shape == (B, T, H) and states.dtype == np.float64
-    assert np.abs(states - out.detach().numpy()).max() < 1e-10
-    assert np.abs(states[:, -1] - h_n.detach().numpy()[0]).max() < 1e-10
+    assert np.abs(states - out).max() < 1e-10
+    assert np.abs(states[:, -1] - h_n[0]).max() < 1e-10
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_elman_step_matches_torch_cell(seed):
+def test_elman_step_matches_one_torch_step(seed):
     B, _, D, H = sizes(seed)
-    cell = torch_rnn(D, H, seed, cell=True)
+    params = torch_params(D, H, seed)
     rng = np.random.default_rng(200 + seed)
     x, h = rng.normal(size=(B, D)), rng.normal(size=(B, H))
-    want = cell(torch.from_numpy(x), torch.from_numpy(h)).detach().numpy()
-    got = elman_step(x, h, *params_from_torch(*numpy_params(cell)))
+    want = torch_output(params, x[:, None], h)[0][:, 0]
+    got = elman_step(x, h, *params_from_torch(*params))
     assert got.shape == (B, H)
     assert np.abs(got - want).max() < 1e-10
 
 
 def test_params_from_torch_mapping_dtype_and_copies():
-    rnn = torch.nn.RNN(5, 3, batch_first=True)  # torch's default: float32
-    arrays = [p.detach().numpy() for p in rnn.parameters()]
+    arrays = torch_initialised_parameters(5, 3, seed=0, dtype=torch.float32)  # torch's default dtype
     before = [a.copy() for a in arrays]
     W_x, W_h, b = params_from_torch(*arrays)
     assert (W_x.shape, W_h.shape, b.shape) == ((5, 3), (3, 3), (3,))

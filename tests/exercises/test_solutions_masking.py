@@ -6,8 +6,8 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from autograder.checks.oracles import torch_rnn
 from solutions.masking import final_states, masked_elman_forward, masked_mean, pad_batch, reverse_padded
 from tests.helpers.inprocess import run_exercise
 
@@ -28,39 +28,26 @@ def batch(seed):
     return X, given, real, rng, (B, T, D, H)
 
 
-def torch_rnn(D, H, seed, bidirectional=False):
-    """A float64 torch.nn.RNN with N(0, 0.5^2) parameters drawn from a seeded generator."""
-    rnn = torch.nn.RNN(D, H, batch_first=True, dtype=torch.float64, bidirectional=bidirectional)
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for param in rnn.parameters():
-            torch.nn.init.normal_(param, std=0.5, generator=generator)
-    return rnn
+def torch_layers(D, H, seed, count=1):
+    """One direction's, or (count=2) both directions', N(0, 0.5^2) parameters (W_x, W_h, b_ih, b_hh)."""
+    rng = np.random.default_rng(1000 + seed)
+    return [(rng.normal(scale=0.5, size=(D, H)), rng.normal(scale=0.5, size=(H, H)), rng.normal(scale=0.5, size=H),
+             rng.normal(scale=0.5, size=H)) for _ in range(count)]
 
 
-def ours(rnn, suffix=""):
-    """(W_x, W_h, b) of one direction of a torch.nn.RNN, in our row-vector convention."""
-    get = lambda name: getattr(rnn, name + suffix).detach().numpy()  # noqa: E731
-    return get("weight_ih_l0").T, get("weight_hh_l0").T, get("bias_ih_l0") + get("bias_hh_l0")
-
-
-def packed_run(rnn, X, lengths, h0):
-    """torch's padded output (B, T, ...) and h_n on packed sequences, unsorted lengths."""
-    packed = pack_padded_sequence(torch.from_numpy(X), torch.as_tensor(np.asarray(lengths)), batch_first=True,
-                                  enforce_sorted=False)
-    with torch.no_grad():
-        out, h_n = rnn(packed, torch.from_numpy(h0))
-    states, _ = pad_packed_sequence(out, batch_first=True, total_length=X.shape[1])
-    return states.numpy(), h_n.numpy()
+def ours(layer):
+    """Our (W_x, W_h, b) of one direction: torch's two biases added."""
+    W_x, W_h, b_ih, b_hh = layer
+    return W_x, W_h, b_ih + b_hh
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_masked_elman_forward_matches_packed_torch(seed):
     X, lengths, real, rng, (B, T, D, H) = batch(seed)
-    rnn = torch_rnn(D, H, seed)
+    layers = torch_layers(D, H, seed)
     h0 = rng.normal(size=(B, H))
-    want_states, want_h_n = packed_run(rnn, X, lengths, h0[None])
-    args = [X, lengths, h0, *ours(rnn)]
+    want_states, want_h_n = torch_rnn(layers, X, h0[None], lengths=lengths)
+    args = [X, lengths, h0, *ours(layers[0])]
     before = [np.array(a, copy=True) for a in args]
     states, h_n = masked_elman_forward(*args)
     assert states.shape == (B, T, H) and h_n.shape == (B, H) and states.dtype == np.float64
@@ -74,8 +61,7 @@ def test_masked_elman_forward_matches_packed_torch(seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_final_states_of_torch_output_are_torch_h_n(seed):
     X, lengths, _, rng, (B, T, D, H) = batch(seed)
-    rnn = torch_rnn(D, H, seed)
-    states, h_n = packed_run(rnn, X, lengths, rng.normal(size=(1, B, H)))
+    states, h_n = torch_rnn(torch_layers(D, H, seed), X, rng.normal(size=(1, B, H)), lengths=lengths)
     assert np.abs(final_states(states, lengths) - h_n[0]).max() < 1e-12
     garbage = rng.normal(size=(B, T, H))
     picked = final_states(garbage, lengths)
@@ -88,11 +74,10 @@ def test_reverse_padded_is_what_torch_backward_direction_reads(seed):
     """The backward half of a bidirectional RNN on packed sequences equals a forward RNN (with the backward
     weights) run on reverse_padded(X), its states reversed back within each length."""
     X, lengths, _, rng, (B, T, D, H) = batch(seed)
-    rnn = torch_rnn(D, H, seed, bidirectional=True)
+    layers = torch_layers(D, H, seed, count=2)
     h0 = rng.normal(size=(2, B, H))
-    states, h_n = packed_run(rnn, X, lengths, h0)
-    backward, backward_h_n = masked_elman_forward(reverse_padded(X, lengths), lengths, h0[1],
-                                                  *ours(rnn, "_reverse"))
+    states, h_n = torch_rnn(layers, X, h0, bidirectional=True, lengths=lengths)
+    backward, backward_h_n = masked_elman_forward(reverse_padded(X, lengths), lengths, h0[1], *ours(layers[1]))
     assert np.abs(reverse_padded(backward, lengths) - states[:, :, H:]).max() < 1e-10
     assert np.abs(backward_h_n - h_n[1]).max() < 1e-10
 

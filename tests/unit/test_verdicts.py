@@ -9,7 +9,11 @@ import types
 import pytest
 
 from autograder import judge, records, verdicts
-from autograder.course import HiddenCheck
+
+
+def row(module, check, args):
+    """A stand-in for a row of a check module's test table (autograder/checks/table.py): what verdicts reads of it."""
+    return types.SimpleNamespace(module=module, check=check, args=args)
 
 
 class FakeStudent:
@@ -42,8 +46,8 @@ def fake(monkeypatch):
         return outcome
 
     monkeypatch.setattr(verdicts, "hidden_checks", lambda exercise: {
-        "test_step": HiddenCheck("elman", "check_step", ("elman_step",)),
-        "test_forward": HiddenCheck("elman", "check_forward", ("elman_forward", "elman_step"))})
+        "test_step": row("elman", "check_step", ("elman_step",)),
+        "test_forward": row("elman", "check_forward", ("elman_forward", "elman_step"))})
     monkeypatch.setattr(verdicts, "grading_cells", lambda notebook, release: [
         {"id": "setup", "source": "import numpy as np", "student": False},
         {"id": "answer_step", "source": "def elman_step(): pass", "student": True}])
