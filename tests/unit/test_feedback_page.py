@@ -15,7 +15,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from autograder import feedback, flags, repair
 from autograder.checks.compare import CheckFailure, expect_close, named
 from autograder.course import exercise_names, hidden_checks
-from autograder.records import Result, Status, TestResult
+from autograder import records
+from autograder.records import Result, Status
 from tests.notebooks import MARKER, source_notebook
 
 GENEROUS = 10.0  # seconds: only quadratic work takes this long
@@ -24,15 +25,15 @@ DETAIL = "elman_step(x_t, h_prev, W_x, W_h, b) differs from the expected value o
 CRASH = "The hidden tests could not run your code: " + "the kernel died while running the cell elman_step " * 5
 
 
-def failed(name: str, points: float, verdict: str, mistake: str = "") -> TestResult:
-    return TestResult(name, 0.0, points, verdict=verdict, mistake=mistake)
+def failed(name: str, points: float, verdict: str, mistake: str = "") -> records.TestResult:
+    return records.TestResult(name, 0.0, points, verdict=verdict, mistake=mistake)
 
 
-def passed(name: str, points: float, checked: str) -> TestResult:
-    return TestResult(name, points, points, verdict=f"passed: {checked}")
+def passed(name: str, points: float, checked: str) -> records.TestResult:
+    return records.TestResult(name, points, points, verdict=f"passed: {checked}")
 
 
-def tests_of_a_student() -> list[TestResult]:
+def a_students_tests() -> list[records.TestResult]:
     """Two tests failing on one named mistake, two on one unnamed crash, one passing."""
     return [
         failed("test_step_weights", 2, f"{DETAIL} at index (1, 2).{named(MISTAKE)}", MISTAKE),
@@ -90,7 +91,7 @@ def table_rows(summary: str) -> list[str]:
 
 
 def test_the_summary_has_one_line_per_failed_test_with_its_points_lost_and_reason():
-    summary = feedback.summary_markdown(tests_of_a_student(), exercise="elman")
+    summary = feedback.summary_markdown(a_students_tests(), exercise="elman")
     assert summary.startswith("## Grading summary: elman, 1 / 7 points")
     rows = table_rows(summary)
     assert [row.split(" | ")[0] for row in rows] == [
@@ -103,7 +104,7 @@ def test_the_summary_has_one_line_per_failed_test_with_its_points_lost_and_reaso
 
 
 def test_a_reason_given_for_one_test_is_pointed_to_for_the_next():
-    rows = table_rows(feedback.summary_markdown(tests_of_a_student()))
+    rows = table_rows(feedback.summary_markdown(a_students_tests()))
     assert rows[1].endswith("| as for test_step_weights, above |")
     assert rows[3].endswith("| as for test_forward_values, above |")
 
@@ -123,22 +124,22 @@ def test_a_reason_quoting_the_student_is_text_in_one_table_cell():
 
 
 def test_under_a_failed_cell_the_detail_without_the_mistake_the_summary_names():
-    line = feedback.cell_verdict(tests_of_a_student()[0])
+    line = feedback.cell_verdict(a_students_tests()[0])
     assert line.startswith("Hidden tests (FAILED): " + DETAIL) and MISTAKE not in line and "summary" in line
 
 
 def test_under_a_cell_failed_without_a_named_mistake_only_a_pointer_to_the_summary():
-    line = feedback.cell_verdict(tests_of_a_student()[2])
+    line = feedback.cell_verdict(a_students_tests()[2])
     assert line == "Hidden tests (FAILED): the summary at the top says why."
 
 
 def test_under_a_passed_cell_what_was_checked_said_once():
-    assert feedback.cell_verdict(tests_of_a_student()[4]) == \
+    assert feedback.cell_verdict(a_students_tests()[4]) == \
         "Hidden tests (passed): The states come back as one (B, T, H) array."
 
 
 def test_no_message_appears_twice_on_the_annotated_notebook():
-    summary, under = annotated(graded_notebook("def elman_step(x):\n    return x"), tests_of_a_student())
+    summary, under = annotated(graded_notebook("def elman_step(x):\n    return x"), a_students_tests())
     page = summary + "\n".join(under)
     assert page.count(CRASH) == 1 and page.count(MISTAKE) == 1
     assert page.count(DETAIL) == 2  # one per test, each with its own index: the detail is not a repeat
@@ -150,19 +151,19 @@ def test_no_message_appears_twice_on_the_annotated_notebook():
 
 def test_failing_visible_tests_are_named_at_the_top():
     notebook = graded_notebook("def elman_step(x):\n    return x", errors=("test_step_bias", "test_forward_h0"))
-    summary, _ = annotated(notebook, tests_of_a_student())
+    summary, _ = annotated(notebook, a_students_tests())
     notice = "**Your visible tests fail as well** (test_step_bias, test_forward_h0): run them before you submit"
     assert notice in summary and summary.index(notice) < summary.index("| test |")
 
 
 def test_no_visible_notice_when_the_visible_tests_ran_clean():
-    summary, _ = annotated(graded_notebook("def elman_step(x):\n    return x"), tests_of_a_student())
+    summary, _ = annotated(graded_notebook("def elman_step(x):\n    return x"), a_students_tests())
     assert "visible tests fail" not in summary
 
 
 def test_a_graded_function_defined_twice_in_a_cell_is_pointed_out_at_the_top_and_under_the_cell():
     step = "def elman_step(x):\n    return x\n\n\ndef elman_step(x):\n    return -x"
-    summary, under = annotated(graded_notebook(step), tests_of_a_student())
+    summary, under = annotated(graded_notebook(step), a_students_tests())
     assert "**`elman_step` is defined 2 times** (all in one cell): only the last definition counts" in summary
     assert under[1] == ("Note: elman_step is defined 2 times in this notebook, here at lines 1 and 5: the last, "
                         "at line 5 of this cell, is the one that counts and that the hidden tests graded.\n")
@@ -172,7 +173,7 @@ def test_a_graded_function_defined_twice_in_a_cell_is_pointed_out_at_the_top_and
 def test_a_graded_function_defined_again_in_a_later_cell_gets_a_note_under_both():
     notebook = graded_notebook("def elman_step(x):\n    return x")
     notebook.cells.append(new_code_cell("%timeit 1\nprint('scratch')\ndef elman_step(x):\n    return -x"))
-    summary, under = annotated(notebook, tests_of_a_student())
+    summary, under = annotated(notebook, a_students_tests())
     assert "(in 2 cells)" in summary
     assert "the last, in a later cell, is the one that counts" in under[1] and "not this one" in under[1]
     assert "here at line 3: the last, at line 3 of this cell, is the one that counts" in under[-1]
