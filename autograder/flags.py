@@ -9,10 +9,14 @@ pattern runs in time linear in the code, and at most ``MAX_CELL`` characters
 of a cell and ``MAX_NOTEBOOK`` of a notebook are read (beyond that, a flag
 asks a human to look). Comments and strings are scanned too: a string can be
 code (``exec``), and a comment naming the grader is worth a look.
+
+The same bounded reading finds the graded functions that a submission defines
+more than once (:func:`redefinitions`): not a flag, a note on the student's page.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 
@@ -105,3 +109,54 @@ def text(source) -> str:
     if isinstance(source, list):
         return "".join(line for line in source if isinstance(line, str))
     return source if isinstance(source, str) else ""
+
+
+# ------------------------------------------------- functions defined more than once (for the student's page)
+
+TOP_LEVEL_DEF = re.compile(r"^(?:(?:async[ \t]+)?def|class)[ \t]+([A-Za-z_]\w*)", re.M)
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def definitions(source: str) -> list[tuple[str, int]]:
+    """(name, line) of each function or class that ``source`` defines at its top level, in order.
+
+    The code is parsed (``ast``). Code that does not parse (a syntax error, IPython's
+    ``%magic`` lines) is read line by line instead: a ``def`` or ``class`` at the start
+    of a line counts.
+    Both take time linear in the code.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return definitions_by_line(source)
+    return [(node.name, node.lineno) for node in tree.body if isinstance(node, DEFINITIONS)]
+
+
+def definitions_by_line(source: str) -> list[tuple[str, int]]:
+    """(name, line) of each ``def`` or ``class`` at the start of a line of ``source`` (code that does not parse)."""
+    found, line, counted = [], 1, 0
+    for match in TOP_LEVEL_DEF.finditer(source):
+        line += source.count("\n", counted, match.start())
+        counted = match.start()
+        found.append((match.group(1), line))
+    return found
+
+
+def redefinitions(notebook, names) -> dict[str, list[tuple[int, int]]]:
+    """{name: [(cell index, line), ...]} for each of ``names`` defined more than once by ``notebook``'s code cells.
+
+    The definitions are in notebook order, so the last is the one that counts when the
+    notebook runs top to bottom. At most ``MAX_CELL`` characters of a cell and
+    ``MAX_NOTEBOOK`` of the notebook are read, as by :func:`scan`.
+    """
+    found: dict[str, list[tuple[int, int]]] = {name: [] for name in names}
+    budget = MAX_NOTEBOOK
+    for index, cell in enumerate(notebook.get("cells", [])):
+        if cell.get("cell_type") != "code" or budget <= 0:
+            continue
+        source = text(cell.get("source"))[:min(MAX_CELL, budget)]
+        budget -= len(source)
+        for name, line in definitions(source):
+            if name in found:
+                found[name].append((index, line))
+    return {name: places for name, places in found.items() if len(places) > 1}

@@ -18,8 +18,8 @@ import nbformat
 
 from autograder import inert, sandbox
 from autograder.course import COURSE_ID
+from autograder import feedback
 from autograder.execute import NOT_RUN
-from autograder.feedback import summary_markdown
 from autograder.files import write_fresh
 from autograder.records import Status, TestResult
 from autograder.repair import released_locked_ids
@@ -215,7 +215,8 @@ def record_verdicts(root: Path, student: str, exercise: str, tests: list[TestRes
     """Write the judge's scores into the gradebook and its sentences into the graded notebook, for feedback.
 
     The graded notebook is made inert first (``inert.py``): formgrader and the feedback
-    page render it, and the submission's code wrote its outputs. Each test's ``output``
+    page render it, and the submission's code wrote its outputs. Then it gets the summary
+    and the lines under its cells (``feedback.annotate``). Each test's ``output``
     (what results.json shows) becomes the verdict, and the visible test's failed assert
     if there was one (``visible``: test name -> what its cell printed).
     """
@@ -228,15 +229,8 @@ def record_verdicts(root: Path, student: str, exercise: str, tests: list[TestRes
     path = root / "autograded" / student / exercise / f"{exercise}.ipynb"
     graded = nbformat.read(path, as_version=4)
     inert.inert(graded, ours=released_locked_ids(release))
-    by_name = {t.name: t for t in tests}
-    for cell in graded.cells:
-        test = by_name.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
-        if test is not None and cell.cell_type == "code":
-            mark = "passed" if test.passed else "FAILED"
-            cell.outputs.append(nbformat.v4.new_output(
-                "stream", name="stdout", text=f"Hidden tests ({mark}): {test.verdict}\n"))
+    feedback.annotate(graded, tests, release, exercise)
     for test in tests:
         shown = visible.get(test.name, "")
         test.output = "\n".join(p for p in (test.verdict, shown if "AssertionError" in shown else "") if p)
-    graded.cells.insert(0, nbformat.v4.new_markdown_cell(summary_markdown(tests)))
     write_fresh(path, nbformat.writes(graded))

@@ -115,3 +115,15 @@ def expected_tests(release) -> list[TestResult]:
         if meta.get("grade") and cell.cell_type == "code":
             tests.append(TestResult(meta["grade_id"], 0.0, float(meta.get("points", 0))))
     return tests
+
+
+def graded_functions(release) -> list[str]:
+    """The names of the functions (or classes) the student writes: those the release's answer cells define, in order."""
+    from autograder.flags import definitions, text
+
+    names = []
+    for cell in release.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
+            names += [name for name, _ in definitions(text(cell.source)) if name not in names]
+    return names

@@ -185,10 +185,11 @@ math[display="block"] { margin: .8em 0; overflow-x: auto; overflow-y: hidden; }
                                                   for names, rule in PYGMENTS_COLOURS.items()))
 
 
-def standalone_page(html: str, title: str | None = None) -> str:
+def standalone_page(html: str, title: str | None = None, drop: str | None = None) -> str:
     """A feedback page (nbconvert or nbgrader HTML) as one self-contained HTML document.
 
-    ``title`` replaces the page's ``<title>`` (kept when ``None``). What comes out has its math as
+    ``title`` replaces the page's ``<title>`` (kept when ``None``); the elements that the CSS
+    selector ``drop`` matches are left out, with all they hold. What comes out has its math as
     MathML, no script, no reference to any other file or server, and :data:`STYLESHEET` as its only
     style; see the module docstring for the rules.
     """
@@ -197,6 +198,9 @@ def standalone_page(html: str, title: str | None = None) -> str:
         title = soup.title.get_text() if soup.title else "Feedback"
     lang = soup.html.get("lang") if soup.html else None
     drop_markup_that_acts(soup)
+    if drop:
+        for tag in soup.select(drop):
+            tag.decompose()
     body = soup.body or soup
     unwrap_nested_documents(body)
     for tag in body.find_all(True):

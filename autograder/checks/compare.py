@@ -176,9 +176,10 @@ def expect_close(
     else:
         error = np.abs(got - want)
         index = np.unravel_index(np.argmax(error), error.shape) if error.ndim else ()
+        largest = (f"largest error {error.max():.3g} at index {tuple(int(i) for i in index)}" if error.ndim
+                   else f"error {error:.3g}")  # a single number has no index
         detail = (
-            f"{name} differs from the expected value{where}: largest error "
-            f"{error.max():.3g} at index {tuple(int(i) for i in index)} "
+            f"{name} differs from the expected value{where}: {largest} "
             f"(got {got[index]:.6g}, expected {want[index]:.6g})"
         )
     raise CheckFailure(detail + "." + named(mistake), mistake)

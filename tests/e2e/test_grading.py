@@ -99,6 +99,8 @@ def test_mistake_loses_points_with_its_message(class_graded, exercise, mutant):
         assert phrase in tests[name]["output"], tests[name]["output"]
     feedback = (class_graded / "feedback" / student / f"{exercise}.html").read_text()
     assert all(phrase.split("`")[0] in feedback for phrase in mutant.fails.values())
+    assert all(feedback.count(f'<a href="#{name}">') == 1 for name in mutant.fails)  # one summary line per test
+    assert "Test cell" not in feedback and "at index ()" not in feedback  # nbgrader's unnamed list; a number's index
 
 
 def test_grades_csv_has_one_row_per_submission(class_graded):
