@@ -17,7 +17,7 @@ from autograder.checks.compare import CheckFailure, expect_close, named
 from autograder.course import exercise_names, hidden_checks
 from autograder import records
 from autograder.records import Result, Status
-from tests.notebooks import MARKER, source_notebook
+from tests.helpers.notebooks import MARKER, source_notebook
 
 GENEROUS = 10.0  # seconds: only quadratic work takes this long
 MISTAKE = "W_h is transposed (h_prev @ W_h.T): with row vectors the product is h_prev @ W_h"
