@@ -16,7 +16,9 @@ repository is not visible. SPEC is a hex-encoded JSON object:
 
 It then sets ``no_new_privs``, installs a seccomp filter that refuses the calls that
 change namespaces, mounts or another process (``unshare``, ``setns``, ``mount`` and the
-new mount API, ``chroot``, ``ptrace``, ``clone`` into new namespaces, kernel keys, bpf),
+new mount API, ``chroot``, ``ptrace``, ``clone`` into new namespaces, kernel keys, bpf;
+and System V IPC, message queues and ``process_vm_*``, channels between processes that
+would outlive a kernel of the zygote, see zygote.py),
 and executes COMMAND in place (same pid, same process group, so a kernel interrupt
 still reaches it). When COMMAND is bubblewrap, which needs those calls to build the
 sandbox, the filter goes to it instead (``--seccomp FD``), for the process it starts.
@@ -35,12 +37,16 @@ REFUSED = {
                             "chroot": 161, "ptrace": 101, "open_tree": 428, "move_mount": 429, "fsopen": 430,
                             "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442, "keyctl": 250,
                             "add_key": 248, "request_key": 249, "bpf": 321, "userfaultfd": 323, "kexec_load": 246,
-                            "init_module": 175, "finit_module": 313, "delete_module": 176}, 56, 435),
+                            "init_module": 175, "finit_module": 313, "delete_module": 176, "shmget": 29,
+                            "semget": 64, "msgget": 68, "mq_open": 240, "process_vm_readv": 310,
+                            "process_vm_writev": 311}, 56, 435),
     "aarch64": (0xC00000B7, {"unshare": 97, "setns": 268, "mount": 40, "umount2": 39, "pivot_root": 41,
                              "chroot": 51, "ptrace": 117, "open_tree": 428, "move_mount": 429, "fsopen": 430,
                              "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442, "keyctl": 219,
                              "add_key": 217, "request_key": 218, "bpf": 280, "userfaultfd": 282, "kexec_load": 104,
-                             "init_module": 105, "finit_module": 273, "delete_module": 106}, 220, 435),
+                             "init_module": 105, "finit_module": 273, "delete_module": 106, "shmget": 194,
+                             "semget": 190, "msgget": 186, "mq_open": 180, "process_vm_readv": 270,
+                             "process_vm_writev": 271}, 220, 435),
 }
 NEW_NAMESPACES = 0x7E020080  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET | NEWTIME
 

@@ -11,12 +11,13 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 import nbformat
 
-from autograder import inert, sandbox
+from autograder import inert, kernels, sandbox
 from autograder.course import COURSE_ID
 from autograder import feedback
 from autograder.execute import NOT_RUN
@@ -142,6 +143,12 @@ def sandbox_kernel(config, slot: sandbox.Slot, workdir: Path, memory_mb: int) ->
     The kernel talks to us over ZeroMQ's ipc transport (sockets in its stage), since it
     has a network of its own. Returns the stage's writable folder.
     """
+    if slot.box.kind in ("bwrap", "uid"):  # never in "none": the zygote ends every process of its uid it sees
+        try:
+            return kernels.use_zygote(config, sandbox.Slot(slot.box, slot.stage_root, sandbox.kernel_slot(slot.number)),
+                                      workdir, memory_mb)
+        except kernels.ZygoteGone as gone:
+            print(f"warning: {gone}; this kernel starts without it", file=sys.stderr)
     runtime, specs = workdir / "runtime", workdir / "jupyter" / "kernels" / "python3"
     shutil.rmtree(runtime, ignore_errors=True)
     runtime.mkdir(parents=True)

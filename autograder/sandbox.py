@@ -67,8 +67,16 @@ SLOTS_PER_BATCH = 64  # a batch claims a block of slots (uids), so that two batc
 _claimed: list[int] = []  # descriptors of the locks this process holds on its blocks
 
 
+WORKERS_PER_BATCH = SLOTS_PER_BATCH // 2  # a worker has two slots: its judge's student process, and its kernels
+
+
 def slot_uid(slot: int) -> int:
     return SLOT_UID_BASE + slot
+
+
+def kernel_slot(slot: int) -> int:
+    """The slot whose uid runs the kernels of the worker of ``slot`` (its kernel zygote, see kernels.py)."""
+    return slot + WORKERS_PER_BATCH
 
 
 def claim_slots() -> int:

@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from autograder import sandbox
+from autograder import kernels, sandbox
 from autograder.records import Job, Result, Status, save
 
 SLOT = 0  # this worker's slot: its student processes run as the slot's own uid (sandbox.slot_uid)
@@ -88,7 +88,8 @@ def grade_safely(job: Job) -> Result:
         result = Result.failed_job(job, Status.ERROR,
                                    f"The grader failed on this submission: {type(error).__name__}: {error}")
     finally:
-        kill_descendants()
+        kernels.end_kernels()
+        kill_descendants(spare=kernels.zygote_pids())
         slot.end_processes()
     result.seconds = round(time.monotonic() - started, 1)
     if job.note:
@@ -96,7 +97,7 @@ def grade_safely(job: Job) -> Result:
     return result
 
 
-def kill_descendants() -> None:
+def kill_descendants(spare: set[int] = frozenset()) -> None:
     """Kill every process this worker started and left running (a stuck kernel, a probe).
 
     Kernels run in sessions of their own, so once this process exits nobody
@@ -105,6 +106,8 @@ def kill_descendants() -> None:
     import psutil
 
     for process in psutil.Process().children(recursive=True):
+        if process.pid in spare:  # the kernel zygote, kept for the next job (its kernels are ended)
+            continue
         try:
             process.kill()
         except psutil.NoSuchProcess:
