@@ -17,6 +17,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 
 NOT_RUN = "NotRunError"  # the error name of a cell skipped after the kernel stopped answering
+LAST_RUN: dict[str, float] = {}  # seconds of the last run in this process: its kernel's start, its cells
 ANSWER_SECONDS = 5  # how long an interrupted kernel has to answer before it counts as stuck
 
 
@@ -26,10 +27,17 @@ class GuardedExecute(Execute):
     stuck_at: int | None = None  # index of the cell the kernel got stuck in
 
     def preprocess(self, nb, resources=None, km=None):
-        self.stuck_at = None
-        return super().preprocess(nb, resources, km)
+        self.stuck_at, self.started, self.first_cell = None, time.monotonic(), None
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            ended = time.monotonic()
+            first = self.first_cell or ended
+            LAST_RUN.update({"kernel start": round(first - self.started, 2), "cells": round(ended - first, 2)})
 
     def preprocess_cell(self, cell, resources, index):
+        if self.first_cell is None:  # the kernel has started and answered its first request
+            self.first_cell = time.monotonic()
         if self.stuck_at is None or cell.cell_type != "code":
             try:
                 return super().preprocess_cell(cell, resources, index)

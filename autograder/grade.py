@@ -69,8 +69,9 @@ def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = No
               flush=True)
         if box.warning:
             print(box.warning, file=sys.stderr)
-        workers = start_pool(min(limits.jobs, len(submissions), sandbox.WORKERS_PER_BATCH), limits, out, first_slot)
         stage_root = sandbox.make_stage_root()
+        workers = start_pool(min(limits.jobs, len(submissions), sandbox.WORKERS_PER_BATCH), limits, out, first_slot,
+                             box.kind, stage_root)
         generate_student_versions(batch, exercises, source=write_grading_sources(batch / "source", exercises))
         maxima = max_scores(batch / "gradebook.db", exercises)
         jobs, kept = [], []

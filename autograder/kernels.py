@@ -190,11 +190,8 @@ class ZygoteProvisioner(LocalProvisioner):
         return self.connection_info
 
 
-def use_zygote(config, slot: sandbox.Slot, workdir: Path, memory_mb: int) -> Path:
-    """Make the kernels started with ``config`` ("python3") come from this worker's zygote; returns their home.
-
-    Starts the zygote if there is none (or it is gone). Raises ZygoteGone if it cannot start.
-    """
+def start_zygote(slot: sandbox.Slot, memory_mb: int) -> None:
+    """This worker's zygote for ``slot``, started if there is none (or it is gone, or was for other limits)."""
     global CURRENT
     if CURRENT is None or CURRENT.slot != slot or CURRENT.memory_mb != memory_mb:
         if CURRENT is not None:
@@ -202,6 +199,14 @@ def use_zygote(config, slot: sandbox.Slot, workdir: Path, memory_mb: int) -> Pat
         CURRENT = Zygote(slot, memory_mb)
     if not CURRENT.alive():
         CURRENT.start()
+
+
+def use_zygote(config, slot: sandbox.Slot, workdir: Path, memory_mb: int) -> Path:
+    """Make the kernels started with ``config`` ("python3") come from this worker's zygote; returns their home.
+
+    Starts the zygote if there is none (or it is gone). Raises ZygoteGone if it cannot start.
+    """
+    start_zygote(slot, memory_mb)
     factory = KernelProvisionerFactory.instance()
     factory.provisioners.setdefault(PROVISIONER, EntryPoint(
         name=PROVISIONER, value=f"{__name__}:ZygoteProvisioner", group=KernelProvisionerFactory.GROUP_NAME))

@@ -18,6 +18,7 @@ from autograder.files import NotAccepted, copy_regular_tree, read_regular
 from autograder.records import Result, write_atomically
 
 MAX_PAGE_BYTES = 20 * 1024 * 1024  # nbgrader's page of one notebook (images included)
+PAGE = "page.html"  # in a job's folder: the feedback page the worker made for its result
 
 
 def write_outputs(out: Path, results: list[Result]) -> None:
@@ -34,14 +35,23 @@ def write_outputs(out: Path, results: list[Result]) -> None:
     for r in results:
         write_atomically(out / "results" / r.student / f"{r.exercise}.json", json.dumps(r.gradescope(), indent=2))
         work = out / "work" / r.student / r.exercise
-        try:
-            nbgrader_page = read_regular(work / "feedback.html", MAX_PAGE_BYTES).decode()
-        except (NotAccepted, OSError):
-            nbgrader_page = None  # no notebook feedback could be made: our page says why
-        write_atomically(out / "feedback" / r.student / f"{r.exercise}.html", feedback_page(r, nbgrader_page))
+        try:  # made by the worker, beside its result (see worker.py); else made now
+            page = read_regular(work / PAGE, MAX_PAGE_BYTES).decode()
+        except (NotAccepted, OSError, UnicodeDecodeError):
+            page = page_for(r, work)
+        write_atomically(out / "feedback" / r.student / f"{r.exercise}.html", page)
         graded = work / "course" / "autograded" / r.student / r.exercise
         if graded.is_dir() and not graded.is_symlink():
             copy_regular_tree(graded, out / "autograded" / r.student / r.exercise)
+
+
+def page_for(result: Result, work: Path) -> str:
+    """The feedback page for ``result``, from nbgrader's page of the graded notebook in the job's folder ``work``."""
+    try:
+        nbgrader_page = read_regular(work / "feedback.html", MAX_PAGE_BYTES).decode()
+    except (NotAccepted, OSError, UnicodeDecodeError):
+        nbgrader_page = None  # no notebook feedback could be made: our page says why
+    return feedback_page(result, nbgrader_page)
 
 
 def write_score_table(path: Path, results: list[Result]) -> None:

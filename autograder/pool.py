@@ -22,6 +22,7 @@ from pathlib import Path
 
 from autograder import sandbox
 from autograder.course import REPO
+from autograder.outputs import PAGE
 from autograder.records import Job, Limits, Result, Status, load, save
 
 
@@ -51,14 +52,16 @@ def _kill_tree(pid: int) -> None:
 class GradingProcess:
     """One long-lived worker process (``python -m autograder.worker --serve``), fed one job at a time."""
 
-    def __init__(self, limits: Limits, log: Path, slot: int):  # slot: see sandbox.claim_slots
-        self.limits, self.log, self.slot = limits, log, slot
+    def __init__(self, limits: Limits, log: Path, slot: int, box: str, stage_root: Path):
+        # slot: see sandbox.claim_slots; box: the sandbox mode in force; stage_root: the batch's stages
+        self.limits, self.log, self.slot, self.box, self.stage_root = limits, log, slot, box, stage_root
         self.process = None
         self.warming: threading.Thread | None = None
 
     def _start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.worker", "--serve", "--slot", str(self.slot)], stdin=subprocess.PIPE,
+            [sys.executable, "-m", "autograder.worker", "--serve", "--slot", str(self.slot), "--sandbox", self.box,
+             "--stage-root", str(self.stage_root), "--memory", str(self.limits.memory_mb)], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=self.log.open("a"), text=True,
             preexec_fn=_limit_memory(self.limits.memory_mb), cwd=str(REPO),
             env={**os.environ, "PYTHONPATH": str(REPO)})  # the worker's own path; kernels and probes get none
@@ -76,7 +79,7 @@ class GradingProcess:
         if self.process is None:
             return Result.failed_job(job, Status.ERROR, f"The grading worker could not start; see {self.log}.")
         workdir = Path(job.workdir)
-        for stale in ("result.json", "judged.json"):
+        for stale in ("result.json", "judged.json", PAGE):
             (workdir / stale).unlink(missing_ok=True)
         self.process.stdin.write(json.dumps(asdict(job)) + "\n")
         self.process.stdin.flush()
@@ -103,6 +106,7 @@ class GradingProcess:
                 f"The grading process stopped without a result; perhaps the memory limit of "
                 f"{self.limits.memory_mb} MB. See {self.log}."))
         result.seconds = round(time.monotonic() - started, 1)
+        (workdir / PAGE).unlink(missing_ok=True)  # the worker's page, if any, is not this result's
         save(result, workdir / "result.json")
         return result
 
@@ -114,10 +118,12 @@ class GradingProcess:
             sandbox.remove_empty_cgroups()
 
 
-def start_pool(count: int, limits: Limits, out: Path, first_slot: int) -> list[GradingProcess]:
-    """``count`` workers, warming up (imports) in the background while the batch is prepared."""
+def start_pool(count: int, limits: Limits, out: Path, first_slot: int, box: str, stage_root: Path
+               ) -> list[GradingProcess]:
+    """``count`` workers, warming up (imports, kernel zygote) in the background while the batch is prepared."""
     (out / "logs").mkdir(parents=True, exist_ok=True)
-    workers = [GradingProcess(limits, out / "logs" / f"worker-{n}.log", first_slot + n) for n in range(count)]
+    workers = [GradingProcess(limits, out / "logs" / f"worker-{n}.log", first_slot + n, box, stage_root)
+               for n in range(count)]
     for worker in workers:
         worker.warming = threading.Thread(target=worker._start, daemon=True)
         worker.warming.start()

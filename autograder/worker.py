@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from autograder import kernels, sandbox
-from autograder.records import Job, Result, Status, save
+from autograder.records import Job, Result, Status, save, write_atomically
 
 SLOT = 0  # this worker's slot: its student processes run as the slot's own uid (sandbox.slot_uid)
 
@@ -35,25 +35,42 @@ SLOT = 0  # this worker's slot: its student processes run as the slot's own uid 
 def main(argv: list[str]) -> int:
     global SLOT
     if argv[:1] == ["--serve"]:
-        SLOT = int(argv[2]) if argv[1:2] == ["--slot"] else 0
-        return serve()
+        options = dict(zip(argv[1::2], argv[2::2]))
+        SLOT = int(options.get("--slot", 0))
+        return serve(options.get("--sandbox"), options.get("--stage-root"), int(options.get("--memory", 0)))
     job = Job(**json.loads(Path(argv[0]).read_text()))
-    save(grade_safely(job), Path(job.workdir) / "result.json")
+    finish(grade_safely(job), Path(job.workdir))
     return 0
 
 
-def serve() -> int:
+def finish(result: Result, workdir: Path) -> None:
+    """Save the result and its feedback page (made here, where the batch's cores share the work)."""
+    from autograder.outputs import PAGE, page_for
+
+    started = time.monotonic()
+    write_atomically(workdir / PAGE, page_for(result, workdir))
+    result.timings["page"] = round(time.monotonic() - started, 2)
+    save(result, workdir / "result.json")
+
+
+def serve(box: str | None = None, stage_root: str | None = None, memory_mb: int = 0) -> int:
     # Our standard output is the channel to the pool; whatever else prints (nbgrader, a kernel) goes to the log.
     channel = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     warm_up()
+    if box in ("bwrap", "uid") and stage_root and memory_mb:  # the kernel zygote starts now, not in the first job
+        try:
+            kernels.start_zygote(sandbox.Slot(sandbox.Sandbox(box), Path(stage_root), sandbox.kernel_slot(SLOT)),
+                                 memory_mb)
+        except kernels.ZygoteGone as gone:
+            print(f"warning: {gone}; the first job starts it again", file=sys.stderr)
     print("ready", file=channel, flush=True)
     for line in sys.stdin:
         if not line.strip():
             continue
         job = Job(**json.loads(line))
-        save(grade_safely(job), Path(job.workdir) / "result.json")
+        finish(grade_safely(job), Path(job.workdir))
         print("done", file=channel, flush=True)
     return 0
 
@@ -65,7 +82,7 @@ def warm_up() -> None:
     import nbformat  # noqa: F401
     from nbgrader.apps import NbGraderAPI  # noqa: F401
 
-    from autograder import nbgrader_run, verdicts  # noqa: F401
+    from autograder import nbgrader_run, outputs, verdicts  # noqa: F401
     from autograder.course import exercise_names
 
     for name in exercise_names():
@@ -118,7 +135,7 @@ def grade(job: Job, slot: sandbox.Slot) -> Result:
     """The stages, in order, on one job."""
     import nbformat
 
-    from autograder import flags, inert, nbgrader_run, repair, verdicts
+    from autograder import execute, flags, inert, nbgrader_run, repair, verdicts
     from autograder.course import nbgrader_api, nbgrader_config
     from autograder.discover import read_submission
     from autograder.files import NotAccepted, read_regular, write_fresh
@@ -168,6 +185,7 @@ def grade(job: Job, slot: sandbox.Slot) -> Result:
     problem, skipped = nbgrader_run.autograde(api, config, notebook, target / f"{exercise}.ipynb", student, exercise,
                                               slot, workdir, job.cell_timeout, job.memory_mb)
     seconds["autograde"] = round(time.monotonic() - started, 2)
+    seconds.update(execute.LAST_RUN)  # of which: the kernel's start, and its cells
     if problem is None:
         visible = {t.name: t.output for t in nbgrader_run.test_results(root, student, exercise)}
         nbgrader_run.record_verdicts(root, student, exercise, tests, visible, release)

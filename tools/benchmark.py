@@ -72,6 +72,38 @@ def plain_nbgrader(course: Path, submitted: Path, exercise: str) -> tuple[float,
     return seconds, {student: float(score) for student, score in rows}
 
 
+PARTS = {"judge": "judge (the student's process for the hidden tests, and the checks)",
+         "kernel start": "kernel start", "cells": "cells", "nbgrader": "nbgrader's bookkeeping",
+         "feedback": "nbgrader's feedback page", "page": "our standalone page"}
+
+
+def print_parts(results: list[dict], batch_seconds: float, count: int) -> None:
+    """Where a worker's time goes per submission (means over the batch), and what the batch adds around them."""
+    mean = lambda part: statistics.mean(r.get("timings", {}).get(part, 0.0) for r in results)
+    parts = {part: mean(part) for part in PARTS}
+    parts["nbgrader"] = mean("autograde") - parts["kernel start"] - parts["cells"]
+    worker = statistics.mean(r["seconds"] for r in results)
+    print("    per submission, inside a worker (means): " + ", ".join(
+        f"{PARTS[part]} {sec:.2f} s" for part, sec in parts.items()) + f"; the rest {worker - sum(parts.values()):.2f} s")
+    busy = worker * count / (os.cpu_count() or 1)
+    print(f"    the batch around its jobs (start, release, outputs, summary, similarity): about "
+          f"{batch_seconds - busy:.1f} s of {batch_seconds:.1f} s")
+
+
+def notebook_alone(path: Path, runs: int = 3) -> float:
+    """Median seconds to execute the notebook at ``path`` in a new local kernel, as a student's "Run all" does."""
+    from nbclient import NotebookClient
+
+    times = []
+    for _ in range(runs):
+        notebook = nbformat.read(path, as_version=4)
+        started = time.monotonic()
+        NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        times.append(time.monotonic() - started)
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=40)
@@ -96,11 +128,12 @@ def main() -> None:
         ours = {student: float(row["score"]) for (student, _), row in read_grades(tmp / "ours").items()}
         print(f"  python -m autograder grade (everything):       {ours_seconds:7.1f} s "
               f"({ours_seconds / args.students:.2f} s per submission)")
-        timings = [json.loads(path.read_text()).get("timings", {})
-                   for path in (tmp / "ours" / "work").glob(f"*/{args.exercise}/result.json")]
-        parts = {part: statistics.mean(t.get(part, 0.0) for t in timings) for part in ("judge", "autograde", "feedback")}
-        print("    per submission, inside a worker: " + ", ".join(f"{part} {sec:.2f} s" for part, sec in parts.items())
-              + " (judge: the trusted split, student process included)")
+        results = [json.loads(path.read_text()) for path in (tmp / "ours" / "work").glob(f"*/{args.exercise}/result.json")]
+        print_parts(results, ours_seconds, args.students)
+        alone = notebook_alone(tmp / "submitted" / "student000" / args.exercise / f"{args.exercise}.ipynb")
+        worker_seconds = statistics.mean(r["seconds"] for r in results)
+        print(f"  one reference notebook executed alone in a new kernel (nbclient, no sandbox): {alone:.2f} s; "
+              f"ours per submission in a worker {worker_seconds:.2f} s = {worker_seconds / alone:.2f}x of it")
         differ = {s: (plain.get(s), ours.get(s)) for s in set(plain) | set(ours) if plain.get(s) != ours.get(s)}
         print(f"  scores agree on {args.students - len(differ)} of {args.students} submissions"
               + (f"; they differ on {differ}" if differ else ""))
