@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from autograder import sandbox
-from autograder.course import (COURSE_ID, REPO, CourseError, exercise_names, generate_student_versions,
+from autograder.course import (COURSE_ID, REPO, CourseError, cached_student_versions, exercise_names,
                                write_grading_sources)
 from autograder.discover import digest, find_submissions
 from autograder.outputs import merge_gradebook, write_outputs
@@ -72,7 +72,7 @@ def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = No
         stage_root = sandbox.make_stage_root()
         workers = start_pool(min(limits.jobs, len(submissions), sandbox.WORKERS_PER_BATCH), limits, out, first_slot,
                              box.kind, stage_root)
-        generate_student_versions(batch, exercises, source=write_grading_sources(batch / "source", exercises))
+        cached_student_versions(batch, exercises, source=write_grading_sources(batch / "source", exercises))
         maxima = max_scores(batch / "gradebook.db", exercises)
         jobs, kept = [], []
         for student, exercise, notebook, note in submissions:

@@ -29,7 +29,7 @@ class Status(str, Enum):
 class Limits:
     """How a batch is graded: the command line's options, and every default of them."""
 
-    jobs: int = os.cpu_count() or 1  # submissions graded at once
+    jobs: int = (os.cpu_count() or 1) + 1  # submissions graded at once: one more than cores, as each waits on its kernel at times
     timeout: int = 600  # seconds for one whole submission
     cell_timeout: int = 60  # seconds for one cell
     memory_mb: int = 4096  # address space of a worker, and of each kernel and probe it starts

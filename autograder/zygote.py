@@ -89,7 +89,13 @@ def warm_up() -> None:
         except ImportError:
             pass
     from ipykernel import ipkernel, kernelapp, zmqshell  # noqa: F401
-    from IPython.core import completer, interactiveshell  # noqa: F401
+    from IPython.core import completer, history, interactiveshell  # noqa: F401
+
+    for name in ("debugpy", "pydevd", "pdb", "sqlite3"):  # what a kernel's start imports besides
+        try:
+            __import__(name)
+        except ImportError:
+            pass
 
 
 def become_kernel(connection_file: str, arguments: list[str], home: str, closing: tuple[int, int]) -> None:
