@@ -34,6 +34,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.course import COURSE_ID, EXERCISES
+from autograder.records import Limits
 from tests.helpers.grading import autograder, read_grades, write
 from tests.exercises.mutants import MUTANTS
 from tests.helpers.notebooks import REPO, reference_answers, submission
@@ -88,10 +89,11 @@ def print_parts(results: list[dict], batch_seconds: float, count: int) -> None:
     parts["nbgrader"] = mean("autograde") - parts["kernel start"] - parts["cells"]
     worker = statistics.mean(r["seconds"] for r in results)
     print("    per submission, inside a worker (means): " + ", ".join(
-        f"{PARTS[part]} {sec:.2f} s" for part, sec in parts.items()) + f"; the rest {worker - sum(parts.values()):.2f} s")
-    busy = worker * count / (os.cpu_count() or 1)
+        f"{PARTS[part]} {sec:.2f} s" for part, sec in parts.items())
+        + f"; {worker:.2f} s in all, {Limits.jobs} workers sharing {os.cpu_count()} cores")
+    busy = worker * count / min(Limits.jobs, count)
     print(f"    the batch around its jobs (start, release, outputs, summary, similarity): about "
-          f"{batch_seconds - busy:.1f} s of {batch_seconds:.1f} s")
+          f"{max(batch_seconds - busy, 0):.1f} s of {batch_seconds:.1f} s")
 
 
 def notebook_alone(path: Path, runs: int = 3) -> float:
