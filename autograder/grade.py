@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import sandbox
+from autograder import sandbox, slots
 from autograder.course import (COURSE_ID, REPO, CourseError, cached_student_versions, exercise_names,
                                write_grading_sources)
 from autograder.discover import digest, find_submissions
@@ -60,17 +60,17 @@ def main(submitted: Path, out: Path, limits: Limits, only: list[str] | None = No
     if os.geteuid() == 0:
         out.chmod(0o700)  # grades are private; and in the uid mode, student code must not read them
     started = time.monotonic()
-    sandbox.remove_empty_cgroups()  # left by an earlier batch whose last processes outlived it
+    slots.remove_empty_cgroups()  # left by an earlier batch whose last processes outlived it
     with tempfile.TemporaryDirectory(prefix="rnn-grade-") as tmp:
         batch = Path(tmp)
-        first_slot = sandbox.claim_slots()
+        first_slot = slots.claim_slots()
         box = sandbox.detect(limits.sandbox, hidden=[REPO, out, submitted.resolve(), batch], slot=first_slot)
         print(f"sandbox: {box.kind}" + (" (student code as an unprivileged uid per worker)" if box.drops_root else ""),
               flush=True)
         if box.warning:
             print(box.warning, file=sys.stderr)
-        stage_root = sandbox.make_stage_root()
-        workers = start_pool(min(limits.jobs, len(submissions), sandbox.WORKERS_PER_BATCH), limits, out, first_slot,
+        stage_root = slots.make_stage_root()
+        workers = start_pool(min(limits.jobs, len(submissions), slots.WORKERS_PER_BATCH), limits, out, first_slot,
                              box.kind, stage_root)
         cached_student_versions(batch, exercises, source=write_grading_sources(batch / "source", exercises))
         maxima = max_scores(batch / "gradebook.db", exercises)

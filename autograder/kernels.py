@@ -4,7 +4,7 @@
 worker's zygote: a kernel spec whose provisioner, :class:`ZygoteProvisioner`,
 asks the zygote to fork instead of starting a new interpreter. The zygote lives
 as long as the worker, in a stage and under a uid of its own (the worker's
-kernel slot, see ``sandbox.kernel_slot``), and is started again whenever it is
+kernel slot, see ``slots.kernel_slot``), and is started again whenever it is
 gone or does not answer. Where there is no sandbox that drops privileges
 (``none`` mode), kernels start as plain processes instead (``nbgrader_run``).
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 from jupyter_client.provisioning import LocalProvisioner
 from jupyter_client.provisioning.factory import KernelProvisionerFactory
 
-from autograder import sandbox, wire
+from autograder import sandbox, slots, wire
 
 HERE = Path(__file__).resolve().parent
 PROVISIONER = "rnn-zygote"
@@ -41,7 +41,7 @@ class ZygoteGone(Exception):
 class Zygote:
     """The worker's handle on its kernel zygote: a sandboxed process, and a pipe each way."""
 
-    def __init__(self, slot: sandbox.Slot, memory_mb: int):
+    def __init__(self, slot: slots.Slot, memory_mb: int):
         self.slot, self.memory_mb = slot, memory_mb
         self.process: subprocess.Popen | None = None
         self.read_fd = self.write_fd = -1
@@ -53,7 +53,7 @@ class Zygote:
         code = stage / "zygote"
         code.mkdir(mode=0o750)
         if self.slot.box.drops_root:
-            os.chown(code, 0, sandbox.slot_uid(self.slot.number))
+            os.chown(code, 0, slots.slot_uid(self.slot.number))
         for name in ("zygote.py", "wire.py"):
             shutil.copy(HERE / name, code / name)
         to_r, to_w = os.pipe()
@@ -190,7 +190,7 @@ class ZygoteProvisioner(LocalProvisioner):
         return self.connection_info
 
 
-def start_zygote(slot: sandbox.Slot, memory_mb: int) -> None:
+def start_zygote(slot: slots.Slot, memory_mb: int) -> None:
     """This worker's zygote for ``slot``, started if there is none (or it is gone, or was for other limits)."""
     global CURRENT
     if CURRENT is None or CURRENT.slot != slot or CURRENT.memory_mb != memory_mb:
@@ -201,7 +201,7 @@ def start_zygote(slot: sandbox.Slot, memory_mb: int) -> None:
         CURRENT.start()
 
 
-def use_zygote(config, slot: sandbox.Slot, workdir: Path, memory_mb: int) -> Path:
+def use_zygote(config, slot: slots.Slot, workdir: Path, memory_mb: int) -> Path:
     """Make the kernels started with ``config`` ("python3") come from this worker's zygote; returns their home.
 
     Starts the zygote if there is none (or it is gone). Raises ZygoteGone if it cannot start.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import inert, kernels, sandbox
+from autograder import inert, kernels, sandbox, slots
 from autograder.course import COURSE_ID
 from autograder import feedback
 from autograder.execute import NOT_RUN
@@ -28,7 +28,7 @@ from autograder.repair import released_locked_ids
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def autograde(api, config, notebook, path: Path, student: str, exercise: str, slot: sandbox.Slot, workdir: Path,
+def autograde(api, config, notebook, path: Path, student: str, exercise: str, slot: slots.Slot, workdir: Path,
               cell_timeout: int, memory_mb: int) -> tuple[tuple[Status, str] | None, list[str]]:
     """Run nbgrader's autograde on the notebook written at `path`, its kernel in the sandbox.
 
@@ -136,7 +136,7 @@ def fatal_cell(notebook, cell_timeout: int, config) -> int | None:
     return None
 
 
-def sandbox_kernel(config, slot: sandbox.Slot, workdir: Path, memory_mb: int) -> Path:
+def sandbox_kernel(config, slot: slots.Slot, workdir: Path, memory_mb: int) -> Path:
     """Make the next kernel nbgrader starts ("python3") run in a fresh stage of the slot's sandbox.
 
     A kernel spec of our own, first on JUPYTER_PATH, wraps ipykernel's command line.
@@ -145,7 +145,7 @@ def sandbox_kernel(config, slot: sandbox.Slot, workdir: Path, memory_mb: int) ->
     """
     if slot.box.kind in ("bwrap", "uid"):  # never in "none": the zygote ends every process of its uid it sees
         try:
-            return kernels.use_zygote(config, sandbox.Slot(slot.box, slot.stage_root, sandbox.kernel_slot(slot.number)),
+            return kernels.use_zygote(config, slots.Slot(slot.box, slot.stage_root, slots.kernel_slot(slot.number)),
                                       workdir, memory_mb)
         except kernels.ZygoteGone as gone:
             print(f"warning: {gone}; this kernel starts without it", file=sys.stderr)

@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from autograder import sandbox
+from autograder import slots
 from autograder.course import REPO
 from autograder.outputs import PAGE
 from autograder.records import Job, Limits, Result, Status, load, save
@@ -30,7 +30,7 @@ def _limit_memory(megabytes: int):
     def apply():
         limit = megabytes * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        sandbox.join_pids_cgroup()  # and a number of processes, where cgroups allow it
+        slots.join_pids_cgroup()  # and a number of processes, where cgroups allow it
     return apply
 
 
@@ -53,7 +53,7 @@ class GradingProcess:
     """One long-lived worker process (``python -m autograder.worker --serve``), fed one job at a time."""
 
     def __init__(self, limits: Limits, log: Path, slot: int, box: str, stage_root: Path):
-        # slot: see sandbox.claim_slots; box: the sandbox mode in force; stage_root: the batch's stages
+        # slot: see slots.claim_slots; box: the sandbox mode in force; stage_root: the batch's stages
         self.limits, self.log, self.slot, self.box, self.stage_root = limits, log, slot, box, stage_root
         self.process = None
         self.warming: threading.Thread | None = None
@@ -115,7 +115,7 @@ class GradingProcess:
             _kill_tree(self.process.pid)
             self.process.wait()
             self.process = None
-            sandbox.remove_empty_cgroups()
+            slots.remove_empty_cgroups()
 
 
 def start_pool(count: int, limits: Limits, out: Path, first_slot: int, box: str, stage_root: Path

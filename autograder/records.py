@@ -49,7 +49,7 @@ class Job:
     max_score: float
     digest: str  # sha256 of the submitted file: a rerun grades it again only if it changed
     sandbox: str  # the mode in force (sandbox.detect)
-    stage_root: str  # the batch's folder of stages (sandbox.make_stage_root)
+    stage_root: str  # the batch's folder of stages (slots.make_stage_root)
     cell_timeout: int = Limits.cell_timeout
     call_timeout: int = Limits.call_timeout
     memory_mb: int = Limits.memory_mb

@@ -15,7 +15,7 @@ starts through :func:`Sandbox.command`. :func:`detect` picks the mode once per b
   launcher (``launch.py``) then gives up root for the worker's own unprivileged uid,
   and a second bubblewrap, started by that uid, makes the user namespace. So outside
   the sandbox too the student's processes belong to an unprivileged uid, one per
-  worker, which ``RLIMIT_NPROC`` binds and :func:`kill_uid` clears after every job.
+  worker, which ``RLIMIT_NPROC`` binds and ``slots.kill_uid`` clears after every job.
 * ``uid`` (root without bubblewrap, as in most containers): the process runs as the
   worker's unprivileged uid, with the same limits and a clean environment, in the
   machine's own filesystem and network. What is hidden is hidden by permissions:
@@ -36,22 +36,17 @@ import json
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.course import CourseError
+from autograder.slots import claim_slots, kill_uid, make_stage, make_stage_root, slot_uid
 
 REPO = Path(__file__).resolve().parent.parent
 LAUNCHER = (Path(__file__).resolve().parent / "launch.py").read_text()
-PIDS_ROOT = Path("/sys/fs/cgroup/pids/rnn-grader")  # cgroup v1's pids controller, where it is mounted
-PIDS_MAX = 1024  # processes and threads of one worker, its kernels and its student processes
-SLOT_UID_BASE = 1_650_000  # slot n's student processes run as SLOT_UID_BASE + n (no passwd entry needed)
 INSIDE_UID = 65534  # the uid a process sees for itself inside bubblewrap's user namespace
 FILE_MB = 256  # the largest file a student's process may write
 TMP_MB = 256  # its private /tmp (bubblewrap)
@@ -61,49 +56,6 @@ PASSED_THROUGH = ("LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # 
 
 class SandboxError(CourseError):
     """The sandbox asked for cannot work here; the message says why and what to do."""
-
-
-SLOTS_PER_BATCH = 64  # a batch claims a block of slots (uids), so that two batches on one machine never share one
-_claimed: list[int] = []  # descriptors of the locks this process holds on its blocks
-
-
-WORKERS_PER_BATCH = SLOTS_PER_BATCH // 2  # a worker has two slots: its judge's student process, and its kernels
-
-
-def slot_uid(slot: int) -> int:
-    return SLOT_UID_BASE + slot
-
-
-def kernel_slot(slot: int) -> int:
-    """The slot whose uid runs the kernels of the worker of ``slot`` (its kernel zygote, see kernels.py)."""
-    return slot + WORKERS_PER_BATCH
-
-
-def claim_slots() -> int:
-    """The first of SLOTS_PER_BATCH slots that no other grader on this machine uses while this process lives.
-
-    Each block has a lock file; ``flock`` on it is released by the kernel when this
-    process ends, however it ends. A block whose uids still own processes is skipped.
-    """
-    import fcntl
-    import random
-
-    folder = Path(tempfile.gettempdir()) / "rnn-grader-slots"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    for block in random.sample(range(4096), 4096):
-        first = block * SLOTS_PER_BATCH
-        descriptor = os.open(folder / f"{first}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(descriptor)
-            continue
-        if any(processes_of(slot_uid(first + n)) for n in range(SLOTS_PER_BATCH)):
-            os.close(descriptor)
-            continue
-        _claimed.append(descriptor)
-        return first
-    raise SandboxError("every block of grading uids is in use on this machine")
 
 
 def interpreter() -> tuple[str, list[Path]]:
@@ -218,104 +170,6 @@ def _allow_list(readable, writable, allow_torch: bool, connection) -> list[str]:
     return args
 
 
-# ------------------------------------------------------------------ stages
-
-
-def make_stage_root() -> Path:
-    """A folder for the batch's stages: traversable by the workers' uids, listable by nobody else."""
-    root = Path(tempfile.mkdtemp(prefix="rnn-stage-"))
-    root.chmod(0o711)
-    return root
-
-
-def make_stage(root: Path, slot: int, sandbox: Sandbox) -> Path:
-    """A fresh, empty stage for the next job of worker ``slot``: whatever the last job left there is gone.
-
-    ``stage/home`` is the one folder a student's process may write (its cwd and HOME);
-    the grader writes the probe's files next to it and never reads anything back.
-    """
-    stage = root / f"slot{slot}"
-    if stage.is_symlink():
-        stage.unlink()
-    shutil.rmtree(stage, ignore_errors=True)  # removes links, never follows them
-    stage.mkdir(mode=0o711)
-    home = stage / "home"
-    home.mkdir(mode=0o700)
-    if sandbox.drops_root:
-        os.chown(home, slot_uid(slot), slot_uid(slot))
-    return stage
-
-
-@dataclass(frozen=True)
-class Slot:
-    """Where one worker's student processes run: the sandbox, the batch's stages, and the slot's number (its uid)."""
-
-    box: Sandbox
-    stage_root: Path
-    number: int
-
-    def fresh_stage(self) -> Path:
-        """End whatever this slot's processes are still doing, and give them a new, empty stage."""
-        self.end_processes()
-        return make_stage(self.stage_root, self.number, self.box)
-
-    def end_processes(self) -> None:
-        """Kill every process of this slot's uid: what a job started ends with it, wherever it went."""
-        if self.box.drops_root:
-            kill_uid(slot_uid(self.number))
-
-    def command(self, argv: list[str], stage: Path, **options) -> list[str]:
-        """``Sandbox.command`` for this slot, in ``stage`` (from :meth:`fresh_stage`)."""
-        return self.box.command(argv, slot=self.number, stage=stage, **options)
-
-
-# --------------------------------------------------------- ending a job's processes
-
-
-def kill_uid(uid: int, patience: float = 5.0) -> None:
-    """Kill every process of ``uid`` (a worker's unprivileged uid), wherever it was reparented, and wait until gone.
-
-    A child becomes that uid and signals -1, which reaches exactly the processes of its
-    uid; it repeats while any is alive (a process may fork while the others die). Then
-    we wait, up to ``patience`` seconds, for the dead to be reaped, so that they do not
-    count against the next job's process limit.
-    """
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            for _ in range(1000):
-                try:
-                    os.kill(-1, signal.SIGKILL)
-                except ProcessLookupError:
-                    break
-                if processes_of(uid, living=True) == [os.getpid()]:  # only this child is left
-                    break
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-    deadline = time.monotonic() + patience
-    while processes_of(uid) and time.monotonic() < deadline:
-        time.sleep(0.02)
-
-
-def processes_of(uid: int, living: bool = False) -> list[int]:
-    """The pids whose real uid is ``uid`` (``living``: not counting zombies)."""
-    found = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/status") as handle:
-                    status = dict(line.split(":", 1) for line in handle if ":" in line)
-            except OSError:
-                continue
-            if int(status["Uid"].split()[0]) == uid and not (living and status["State"].strip().startswith("Z")):
-                found.append(int(entry.name))
-    return found
-
-
 # ----------------------------------------------------------------- choosing a mode
 
 
@@ -400,33 +254,3 @@ def _try(sandbox: Sandbox, hidden: list[Path], slot: int) -> str | None:
         return ("these folders would be readable by student code: " + ", ".join(readable)
                 + " (make them unreadable to other users, e.g. chmod o-rwx, or use bubblewrap)")
     return None
-
-
-# ------------------------------------------------------------------ fork bombs
-
-
-def join_pids_cgroup(limit: int = PIDS_MAX) -> bool:
-    """Put the calling process (and so everything it starts) in a new cgroup of at most ``limit`` tasks.
-
-    Called before a worker starts, and by the worker before each job (so that what a job leaves dying, say the
-    zombies of a fork bomb, does not count against the next). Returns False, changing nothing, where no pids cgroup
-    can be made.
-    """
-    group = PIDS_ROOT / f"{os.getpid()}-{time.monotonic_ns()}"
-    try:
-        group.mkdir(parents=True, exist_ok=True)
-        (group / "pids.max").write_text(str(limit))
-        (group / "cgroup.procs").write_text(str(os.getpid()))
-        return True
-    except OSError:
-        return False
-
-
-def remove_empty_cgroups() -> None:
-    """Remove the cgroups of workers that have exited (a cgroup with processes left cannot be removed)."""
-    if PIDS_ROOT.is_dir():
-        for group in PIDS_ROOT.iterdir():
-            try:
-                group.rmdir()
-            except OSError:
-                pass

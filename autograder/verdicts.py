@@ -12,13 +12,13 @@ import importlib
 import os
 from pathlib import Path
 
-from autograder import judge, sandbox
+from autograder import judge, sandbox, slots
 from autograder.course import hidden_checks
 from autograder.records import TestResult
 from autograder.repair import grading_cells
 
 
-def judge_tests(exercise: str, notebook, release, tests: list[TestResult], slot: sandbox.Slot, call_timeout: float,
+def judge_tests(exercise: str, notebook, release, tests: list[TestResult], slot: slots.Slot, call_timeout: float,
                 cell_timeout: float, memory_mb: int, log: Path) -> tuple[str, list[str]]:
     """Set ``score`` and ``verdict`` of every test in ``tests``.
 
@@ -72,7 +72,7 @@ def not_called_again(hidden, looped: list[str], call_timeout: float) -> judge.Ve
                                 "hidden test called it (an infinite loop?), so it was not called again.")
 
 
-def probe_place(slot: sandbox.Slot, memory_mb: int, log: Path) -> judge.ProbePlace:
+def probe_place(slot: slots.Slot, memory_mb: int, log: Path) -> judge.ProbePlace:
     """Where the judge's student process runs: a fresh stage of the slot at every start.
 
     The probe's code sits in ``stage/probe`` (read-only to it, readable by the slot's
@@ -84,7 +84,7 @@ def probe_place(slot: sandbox.Slot, memory_mb: int, log: Path) -> judge.ProbePla
         folder = slot.fresh_stage() / "probe"
         folder.mkdir(mode=0o750)
         if slot.box.drops_root:
-            os.chown(folder, 0, sandbox.slot_uid(slot.number))
+            os.chown(folder, 0, slots.slot_uid(slot.number))
         place.folder = folder
 
     def command(args, fds):

@@ -26,10 +26,10 @@ import sys
 import time
 from pathlib import Path
 
-from autograder import kernels, sandbox
+from autograder import kernels, sandbox, slots
 from autograder.records import Job, Result, Status, save, write_atomically
 
-SLOT = 0  # this worker's slot: its student processes run as the slot's own uid (sandbox.slot_uid)
+SLOT = 0  # this worker's slot: its student processes run as the slot's own uid (slots.slot_uid)
 
 
 def main(argv: list[str]) -> int:
@@ -61,7 +61,7 @@ def serve(box: str | None = None, stage_root: str | None = None, memory_mb: int 
     warm_up()
     if box in ("bwrap", "uid") and stage_root and memory_mb:  # the kernel zygote starts now, not in the first job
         try:
-            kernels.start_zygote(sandbox.Slot(sandbox.Sandbox(box), Path(stage_root), sandbox.kernel_slot(SLOT)),
+            kernels.start_zygote(slots.Slot(sandbox.Sandbox(box), Path(stage_root), slots.kernel_slot(SLOT)),
                                  memory_mb)
         except kernels.ZygoteGone as gone:
             print(f"warning: {gone}; the first job starts it again", file=sys.stderr)
@@ -94,9 +94,9 @@ def warm_up() -> None:
 
 def grade_safely(job: Job) -> Result:
     """``grade(job)``, with every process it started ended, and a result whatever happened."""
-    sandbox.join_pids_cgroup()  # a fresh process budget for this job
-    sandbox.remove_empty_cgroups()
-    slot = sandbox.Slot(sandbox.Sandbox(job.sandbox), Path(job.stage_root), SLOT)
+    slots.join_pids_cgroup()  # a fresh process budget for this job
+    slots.remove_empty_cgroups()
+    slot = slots.Slot(sandbox.Sandbox(job.sandbox), Path(job.stage_root), SLOT)
     started = time.monotonic()
     Path(job.workdir).mkdir(parents=True, exist_ok=True)
     try:
@@ -131,7 +131,7 @@ def kill_descendants(spare: set[int] = frozenset()) -> None:
             pass
 
 
-def grade(job: Job, slot: sandbox.Slot) -> Result:
+def grade(job: Job, slot: slots.Slot) -> Result:
     """The stages, in order, on one job."""
     import nbformat
 

@@ -144,7 +144,7 @@ def assert_clean_start(seen: dict):
 
 
 def test_bwrap_as_root_holds(tmp_path):
-    from autograder import sandbox
+    from autograder import sandbox, slots
     from autograder.sandbox import INSIDE_UID
 
     root_or_skip()
@@ -233,7 +233,7 @@ def test_none_names_its_real_reason():
 
 def test_kill_uid_ends_detached_processes(uid_python):
     """What a job leaves running, even detached and reparented to init, is gone when the job ends."""
-    from autograder import sandbox
+    from autograder import slots
 
     marker = "rnn-sandbox-test-detached-sleeper"
     code = ("import os, subprocess, sys\n"
@@ -243,7 +243,7 @@ def test_kill_uid_ends_detached_processes(uid_python):
     assert report["stdout"].strip() == "started"
     alive = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
     assert alive == [], f"processes of the job survived it: {alive}"
-    assert report["uid"] >= sandbox.SLOT_UID_BASE
+    assert report["uid"] >= slots.SLOT_UID_BASE
 
 
 def test_a_venv_reached_through_a_link_runs_in_bubblewrap():

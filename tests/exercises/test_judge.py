@@ -15,7 +15,7 @@ import shutil
 
 import pytest
 
-from autograder import flags, sandbox
+from autograder import flags, sandbox, slots
 from autograder.course import REPO, exercise_names, hidden_checks
 from tests.exercises.mutants import MUTANTS
 from tests.helpers.judged import judge_exercise, claimed_slot
@@ -79,9 +79,9 @@ def test_sandbox_hides_the_reference_and_torch(tmp_path):
     script = ("import os, importlib.util; print(os.path.exists(%r), importlib.util.find_spec('torch') is not None "
               "and os.path.exists(os.path.join(os.path.dirname(importlib.util.find_spec('torch').origin or ''), "
               "'nn')))" % str(REPO / "solutions" / "elman.py"))
-    root = sandbox.make_stage_root()
+    root = slots.make_stage_root()
     try:
-        home = sandbox.make_stage(root, claimed_slot(), box) / "home"
+        home = slots.make_stage(root, claimed_slot(), box) / "home"
         command = box.command([sys.executable, "-c", script], slot=claimed_slot(), stage=home.parent,
                               writable=[home], cwd=home,
                               env=sandbox.student_env(home), memory_mb=2048, allow_torch=False, quiet=False)

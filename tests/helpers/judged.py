@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from autograder import judge, sandbox
+from autograder import judge, sandbox, slots
 from autograder.course import REPO, hidden_checks
 from autograder.verdicts import probe_place
 from tests.helpers.notebooks import grade_id, is_answer, source_notebook
@@ -24,14 +24,14 @@ HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 @functools.cache
 def claimed_slot() -> int:
     """The slot (and so the uid) this test process's student processes run in, claimed once."""
-    return sandbox.claim_slots()
+    return slots.claim_slots()
 
 
 def judge_exercise(exercise: str, answers: dict[str, str], box: sandbox.Sandbox | None = None) -> dict[str, judge.Verdict]:
     """{test grade_id: the judge's verdict} for these answers."""
     slot = claimed_slot()
     box = box or sandbox.detect(hidden=[REPO], slot=slot)
-    stage_root = sandbox.make_stage_root()
+    stage_root = slots.make_stage_root()
     cells = []
     for cell in source_notebook(exercise).cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -40,7 +40,7 @@ def judge_exercise(exercise: str, answers: dict[str, str], box: sandbox.Sandbox 
         cells.append({"id": grade_id(cell), "source": answers[grade_id(cell)] if is_answer(cell) else cell.source})
     verdicts = {}
     with tempfile.TemporaryDirectory(prefix="rnn-judge-") as tmp:
-        place = probe_place(sandbox.Slot(box, stage_root, slot), 4096, Path(tmp) / "probe.log")
+        place = probe_place(slots.Slot(box, stage_root, slot), 4096, Path(tmp) / "probe.log")
         student = None
         try:
             for name, hidden in hidden_checks(exercise).items():

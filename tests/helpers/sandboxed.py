@@ -36,23 +36,23 @@ def inside(mode: str, code: str, hidden: list[Path] = (), python: str = sys.exec
 
 
 def _drive(mode: str, code: str, hidden: list[str]) -> None:
-    from autograder import sandbox
+    from autograder import sandbox, slots
 
-    slot = sandbox.claim_slots()
+    slot = slots.claim_slots()
     box = sandbox.detect(mode, hidden=[Path(p) for p in hidden], slot=slot)
-    root = sandbox.make_stage_root()
+    root = slots.make_stage_root()
     try:
-        home = sandbox.make_stage(root, slot, box) / "home"
+        home = slots.make_stage(root, slot, box) / "home"
         python, _ = sandbox.interpreter()
         command = box.command([python, "-I", "-c", code], slot=slot, stage=home.parent, writable=[home], cwd=home,
                               env=sandbox.student_env(home), memory_mb=2048, allow_torch=False, quiet=False)
         done = subprocess.run(command, capture_output=True, text=True, timeout=240)
         owners = sorted({os.lstat(p).st_uid for p in home.iterdir()})
         if box.drops_root:
-            sandbox.kill_uid(sandbox.slot_uid(slot))
+            slots.kill_uid(slots.slot_uid(slot))
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print(json.dumps({"kind": box.kind, "drops_root": box.drops_root, "uid": sandbox.slot_uid(slot),
+    print(json.dumps({"kind": box.kind, "drops_root": box.drops_root, "uid": slots.slot_uid(slot),
                       "stdout": done.stdout, "stderr": done.stderr[-3000:], "returncode": done.returncode,
                       "owners": owners}))
 
