@@ -153,7 +153,7 @@ def ancestors() -> set[int]:
 
 
 def processes_of_my_uid() -> list[int]:
-    """The living (not zombie) processes whose real uid is ours."""
+    """The living (not zombie) processes whose real uid is ours (slots.processes_of's scan: this file runs alone)."""
     found, uid = [], os.getuid()
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():

@@ -29,6 +29,9 @@ import pytest
 import yaml
 from nbclient import NotebookClient
 
+from tests.helpers.browser import ARGS as BROWSER_ARGS
+from tests.helpers.browser import chromium as browser_path
+from tests.helpers.browser import keep_local
 from tests.helpers.notebooks import REPO
 
 pytestmark = pytest.mark.slow
@@ -43,8 +46,6 @@ EXERCISES = [("book/decorators", "decorators"), ("book/operations", "ops"), ("bo
              ("book/bptt", "bptt"), ("book/deep_bidirectional", "deep_bidirectional"), ("book/masking", "masking")]
 EXTERNAL = re.compile(r"""(?:src|href)=["'](?:https?:)?//""")
 LINK = re.compile(r"""<(a|link|script|img|source|iframe)\b[^>]*?\b(href|src)=["']([^"']*)["']""")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 def build(source: Path, *options: str, timeout: int = 1800) -> subprocess.CompletedProcess:
@@ -195,24 +196,14 @@ def test_every_internal_link_resolves(site):
 def test_pages_log_no_error_in_a_browser(site, served, tmp_path):
     """Headless Chromium loads every page: no console error, no uncaught exception, no request leaves
     localhost, and MathJax typesets the math."""
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    assert Path(chromium).exists(), "Debian's chromium is needed (apt-get install chromium); .ci/run installs it"
     from playwright.sync_api import sync_playwright
 
-    outside, errors = [], []
+    errors = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=browser_path(), args=BROWSER_ARGS)
         try:
             tab = browser.new_page()
-
-            def guard(route):
-                if route.request.url.startswith(f"{served}/"):
-                    route.continue_()
-                else:
-                    outside.append(route.request.url)
-                    route.abort()
-
-            tab.route("**/*", guard)
+            outside = keep_local(tab, served)
             current = {}
             tab.on("console", lambda m: m.type == "error" and errors.append(f"{current['page']}: {m.text}"))
             tab.on("pageerror", lambda e: errors.append(f"{current['page']}: uncaught {e}"))

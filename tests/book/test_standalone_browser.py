@@ -8,7 +8,6 @@ feedback template (what ``generate_feedback`` writes), then made standalone by `
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -17,7 +16,8 @@ from nbconvert import HTMLExporter
 from traitlets.config import Config
 
 from autograder.standalone import split_formulas, standalone_page
-from tests.book.test_book import CHROMIUM_ARGS
+from tests.helpers.browser import ARGS as CHROMIUM_ARGS
+from tests.helpers.browser import chromium as browser_path
 from tests.helpers.notebooks import REPO
 
 pytestmark = pytest.mark.slow
@@ -78,8 +78,7 @@ def nbconvert_page(nb: nbformat.NotebookNode, template: str) -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    assert Path(chromium).exists(), "Debian's chromium is needed (apt-get install chromium); .ci/run installs it"
+    chromium = browser_path()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

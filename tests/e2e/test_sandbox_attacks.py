@@ -69,6 +69,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.helpers.browser import ARGS as BROWSER_ARGS
+from tests.helpers.browser import chromium as browser_path
+from tests.helpers.browser import keep_local
 from tests.helpers.grading import autograder, read_grades, results_of, write
 from tests.helpers.notebooks import REPO, grade_id, reference_answers, submission
 
@@ -82,8 +85,6 @@ GRADE_OPTIONS = ["--exercise", EXERCISE, "--jobs", "2", "--cell-timeout", "10", 
 REPORT = re.compile(r"SANDBOX-REPORT (\{.*?\}) END-REPORT", re.S)
 HOST_MNT_NS = os.readlink("/proc/self/ns/mnt")
 HOST_PID_NS = os.readlink("/proc/self/ns/pid")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 
 # ------------------------------------------------------------------------------------------ the honest answer
 
@@ -1162,9 +1163,7 @@ def test_feedback_page_runs_no_script(batch):
     """The student's feedback page in headless Chromium: window.PWNED stays undefined in every frame (each payload
     that runs sets it, and window.PWNED<n>), even after clicking every javascript: link; no dialog (payload 12 is an
     alert); no request leaves the page's folder."""
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.skip("Debian's chromium is needed (apt-get install chromium)")
+    chromium = browser_path()
     from playwright.sync_api import sync_playwright
 
     student = batch.students["html_and_script"]
@@ -1175,21 +1174,13 @@ def test_feedback_page_runs_no_script(batch):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     served = f"http://127.0.0.1:{server.server_port}"
-    outside, dialogs, pwned, clicked = [], [], {}, []
+    dialogs, pwned, clicked = [], {}, []
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
             try:
                 tab = browser.new_page()
-
-                def guard(route):
-                    if route.request.url.startswith(f"{served}/"):
-                        route.continue_()
-                    else:
-                        outside.append(route.request.url)
-                        route.abort()
-
-                tab.route("**/*", guard)
+                outside = keep_local(tab, served)
                 tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
                 tab.goto(f"{served}/{student}/{EXERCISE}.html", wait_until="load")
                 try:
