@@ -10,11 +10,9 @@ student's process does reaches this process except plain data
 
 Objects that are not plain data stay where they were made and cross as
 references: a function of the judge that a student's function calls back
-(``numerical_gradient(f, x)``), a wrapper that ``count_calls`` returns, an
-edugrad Tensor. A student's Tensor arrives as a Tensor of this process whose
-``_backward`` asks the student's process to run its own ``_backward`` and
-reports what reached each parent, so edugrad's ``Tensor.backward()`` runs
-here over a graph whose nodes compute over there.
+(``numerical_gradient(f, x)``), a wrapper that ``count_calls`` returns. The
+checks of the edugrad exercises opt into Tensors that cross as mirrors
+(``tensors.py``, ``MIRRORS_TENSORS`` in their module).
 """
 
 from __future__ import annotations
@@ -62,6 +60,7 @@ class Student:
         self.names: dict[int, str] = {}  # remote key -> the name the judge looked it up by
         self.calling: str | None = None  # the looked-up function the judge is calling now
         self.looped: set[str] = set()  # functions whose call did not return within call_timeout
+        self.tensors = None  # a tensors.TensorMirror once a check asks for it (see run_check)
 
     # ------------------------------------------------------------- messages
     def request(self, message: dict) -> dict:
@@ -130,10 +129,8 @@ class Student:
             key = len(self.exported) + 1
             self.exported[key] = value
             self.export_ids[id(value)] = key
-        from edugrad.tensor import Tensor
-
-        if isinstance(value, Tensor):
-            return {"tensor": key, "value": self.encode(np.asarray(value.value))}
+        if self.tensors is not None and self.tensors.owns(value):
+            return self.tensors.export(self, key, value)
         if isinstance(value, type) and value.__module__ == "autograder.shared_ops":
             return {"op": value.__name__}
         # A function of ours crosses with its name and docstring, as a decorator would see them.
@@ -153,50 +150,19 @@ class Student:
                 return self.exported[int(tag["ref"])]
             except (KeyError, TypeError, ValueError):
                 raise wire.WireError("a reference to an object the grader never handed out") from None
-        if "tensor" in tag:
-            return self._tensor(tag)
-        if "ref" in tag:
-            key = int(tag["ref"])
+        if "tensor" in tag and self.tensors is not None:
+            return self.tensors.stand_in(self, tag)
+        if "ref" in tag or "tensor" in tag:
+            key = int(tag.get("ref") or tag.get("tensor"))
             if key not in self.remotes:
-                self._remember(key, Remote(self, key))
+                self.remember(key, Remote(self, key))
             return self.remotes[key]
         raise wire.WireError("an unknown kind of reference")
 
-    def _remember(self, key: int, stand_in) -> None:
+    def remember(self, key: int, stand_in) -> None:
+        """``stand_in`` is ours for the student's object ``key``; handed back, it crosses as that object."""
         self.remotes[key] = stand_in
         self.remote_ids[id(stand_in)] = key
-
-    def _tensor(self, tag: dict):
-        """Our Tensor standing for the student's: same value, grad and parents; backward runs over there."""
-        from edugrad.tensor import Tensor
-
-        key = int(tag["tensor"])
-        if key in self.remotes:
-            return self.remotes[key]
-        value = self.decode(tag["value"])
-        parents = [self.decode(p) for p in wire.items(tag.get("parents", []))]
-        node = Tensor(value, parents)
-        node.grad = self.decode(tag.get("grad"))
-        self._remember(key, node)
-
-        def _backward():
-            unique = list({id(p): p for p in parents}.values())
-            given = [p.grad if type(getattr(p, "grad", None)) is np.ndarray else None for p in unique]
-            reply = self.request({protocol.DO: protocol.BACKWARD, "target": {"ref": key, "yours": True},
-                                  "grad": self.encode(node.grad), "parent_grads": [self.encode(g) for g in given]})
-            raise_if_raised(reply)
-            reports = wire.items(reply.get("parents"))
-            if len(reports) != len(unique):
-                raise wire.WireError("backward reported a different number of parents")
-            for parent, report in zip(unique, reports):
-                if "value" in report:
-                    parent.grad = self.decode(report["value"])
-                else:
-                    for added in wire.items(report.get("added")):
-                        parent.grad += self.decode(added)
-
-        node._backward = _backward
-        return node
 
     # -------------------------------------------------------------- actions
     def lookup(self, name: str):
@@ -216,19 +182,15 @@ class Student:
                                   "args": self.encode(sent_args), "kwargs": self.encode(kwargs)})
         finally:
             self.calling = outer
-        raise_if_raised(reply)
+        protocol.raise_if_raised(reply)
         _write_back(sent_args, self.decode(reply.get("args")))
-        for key, value in wire.items(reply.get("mirrors", [])):
-            tensor = self.exported.get(int(key))
-            value = self.decode(value)
-            if tensor is not None and not (type(value) is type(tensor.value) is np.ndarray
-                                           and np.array_equal(value, tensor.value, equal_nan=True)):
-                tensor.value = value
+        if self.tensors is not None:
+            self.tensors.update(self, reply.get("mirrors", []))
         return self.decode(reply.get("value"))
 
     def getattr(self, remote: "Remote", name: str):
         reply = self.request({protocol.DO: protocol.GETATTR, "target": {"ref": remote.key, "yours": True}, "name": name})
-        raise_if_raised(reply)
+        protocol.raise_if_raised(reply)
         return self.decode(reply.get("value"))
 
     def new_dict(self):
@@ -236,7 +198,7 @@ class Student:
 
     def contents(self, remote: "Remote") -> dict:
         reply = self.request({protocol.DO: protocol.CONTENTS, "target": {"ref": remote.key, "yours": True}})
-        raise_if_raised(reply)
+        protocol.raise_if_raised(reply)
         value = self.decode(reply.get("value"))
         if type(value) is not dict:
             raise wire.WireError("a registry's contents are not a dict")
@@ -273,13 +235,6 @@ class Missing:
 
     def __call__(self, *args, **kwargs):
         raise NameError(f"name '{self.name}' is not defined (did its cell run without an error?)")
-
-
-def raise_if_raised(reply: dict) -> None:
-    """Re-raise, in this process, an exception the student's code raised over there (as data)."""
-    raised = reply.get(protocol.RAISED)
-    if raised is not None:
-        raise protocol.remote_error(raised if type(raised) is dict else {})
 
 
 def _write_back(sent, after) -> None:
@@ -384,6 +339,10 @@ def run_check(student: Student, module, check_name: str, arg_names: list[str]) -
 
     check = getattr(module, check_name)
     what = (check.__doc__ or check_name).strip().splitlines()[0]
+    if getattr(module, "MIRRORS_TENSORS", False) and student.tensors is None:
+        from autograder.tensors import TensorMirror
+
+        student.tensors = TensorMirror()
     try:
         args = [student.lookup(name) for name in arg_names]
         check(*args)

@@ -70,3 +70,10 @@ def remote_error(raised: dict) -> RemoteError:
     error.remote_type, error.line, error.in_tensor_op = name, str(raised.get("line", "")), bool(
         raised.get("in_tensor_op"))
     return error
+
+
+def raise_if_raised(reply: dict) -> None:
+    """Re-raise, in the judge's process, an exception the student's code raised over there (a ``raised`` reply)."""
+    raised = reply.get(RAISED)
+    if raised is not None:
+        raise remote_error(raised if type(raised) is dict else {})

@@ -266,6 +266,8 @@ def check_tensor_op_backward(tensor_op):
 
 # ------------------------------------------------------------- the test table
 
+MIRRORS_TENSORS = True  # edugrad Tensors cross as mirrors (see autograder/tensors.py)
+
 TESTS = {
     "test_count_calls_result": Test(check_count_calls_result, ("count_calls",)),
     "test_count_calls_counter": Test(check_count_calls_counter, ("count_calls",)),

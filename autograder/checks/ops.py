@@ -655,6 +655,8 @@ def check_stack_steps_backward(stack_steps):
 
 # ------------------------------------------------------------- the test table
 
+MIRRORS_TENSORS = True  # edugrad Tensors cross as mirrors (see autograder/tensors.py)
+
 TESTS = {
     "test_exp_forward": Test(check_exp_forward, ("exp",)),
     "test_exp_backward": Test(check_exp_backward, ("exp",)),
