@@ -70,7 +70,7 @@ def run(exercise: str, root: Path, sandbox: str = "auto") -> int:
     read without following links: a notebook that is a link is refused.
     """
     from autograder import grade
-    from autograder.records import Limits
+    from autograder.records import Limits, Status
     from autograder.files import NotAccepted, read_regular, write_fresh
     from autograder.discover import MAX_NOTEBOOK_BYTES
 
@@ -84,7 +84,7 @@ def run(exercise: str, root: Path, sandbox: str = "auto") -> int:
     if not preferred:
         why = (f"Your submission holds a symbolic link ({', '.join(links)}), and links are not graded: upload "
                f"the notebook file itself." if links else f"No notebook was submitted. Upload your {exercise}.ipynb.")
-        write_fresh(results / "results.json", json.dumps({"score": 0, "output": why}))
+        write_fresh(results / "results.json", refusal(exercise, Status.MISSING, why))
         return 0
     with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
         submitted = Path(tmp) / "submitted" / "student" / exercise
@@ -92,7 +92,7 @@ def run(exercise: str, root: Path, sandbox: str = "auto") -> int:
         try:
             write_fresh(submitted / preferred[0].name, read_regular(preferred[0], MAX_NOTEBOOK_BYTES))
         except NotAccepted as refused:
-            write_fresh(results / "results.json", json.dumps({"score": 0, "output": f"{refused} It was not graded."}))
+            write_fresh(results / "results.json", refusal(exercise, Status.INVALID, f"{refused} It was not graded."))
             return 0
         out = Path(tmp) / "graded"
         limits = Limits(jobs=1, sandbox=sandbox)
@@ -102,6 +102,20 @@ def run(exercise: str, root: Path, sandbox: str = "auto") -> int:
     write_fresh(results / "results.json", json.dumps(result, indent=2))
     print(f"score {result['score']}", file=sys.stderr)
     return 0
+
+
+def refusal(exercise: str, status, why: str) -> str:
+    """results.json for a submission that could not be graded: no points, and why (``records.Result.failed``)."""
+    import nbformat
+
+    from autograder.course import EXERCISES
+    from autograder.records import Result
+
+    source = nbformat.read(EXERCISES / exercise / f"{exercise}.ipynb", as_version=4)
+    points = sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in source.cells
+                 if c.metadata.get("nbgrader", {}).get("grade"))
+    return json.dumps({**Result.failed("student", exercise, float(points), status, why).gradescope(),
+                       "visibility": "visible"}, indent=2)
 
 
 def submitted_notebooks(folder: Path) -> tuple[list[Path], list[str]]:
