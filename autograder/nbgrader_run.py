@@ -1,8 +1,10 @@
 """Stage 4: run the notebook through nbgrader for the visible tests, its kernel in the sandbox.
 
 nbgrader's autograde executes the notebook (only the visible tests are in it;
-the judge has already decided every test), and keeps the gradebook and the
-feedback page. The judge's verdicts are then written into both.
+the judge has already decided every test) in a kernel forked by the worker's
+zygote (``kernels.py``), giving up at the first cell after which the kernel no
+longer answers (``execute.py``), and keeps the gradebook and the feedback page.
+The judge's verdicts are then written into both.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """A worker: grade submissions one after another, in a long-lived process.
 
-``python -m autograder.worker --serve --slot N`` is started by the pool
-(``pool.py``) once per parallel slot. It imports nbgrader, numpy and the checks
-once, says ``ready``, then reads one job (a JSON line, see ``records.Job``) at a
-time from its standard input, runs the stages on it, saves ``result.json``
-atomically and prints ``done``. Whatever goes wrong, it saves a result rather
+``python -m autograder.worker --serve --slot N --sandbox MODE --stage-root DIR
+--memory MB`` is started by the pool (``pool.py``) once per parallel slot. It
+imports nbgrader, numpy and the checks once, starts its kernel zygote
+(``kernels.py``), says ``ready``, then reads one job (a JSON line, see
+``records.Job``) at a time from its standard input, runs the stages on it, saves
+the feedback page and ``result.json`` atomically and prints ``done``. Whatever goes wrong, it saves a result rather
 than crashing, so a bad submission never stops a batch.
 ``python -m autograder.worker JOB.json`` grades one job (for debugging).
 
@@ -13,8 +14,9 @@ The stages of one job, each a module of plain functions:
 1. read the submission (``discover.read_submission``: a regular file, no link);
 2. repair its structure against the release (``repair.py``) and make it inert (``inert.py``);
 3. decide every test with the judge, the student's code in the sandbox (``verdicts.py``);
-4. run the notebook through nbgrader for the visible tests and the feedback page (``nbgrader_run.py``);
-5. record the result (``records.Result.graded``).
+4. run the notebook through nbgrader for the visible tests and the feedback page (``nbgrader_run.py``), in a
+   kernel forked by the zygote; what did not return in the judge is not waited for again;
+5. record the result (``records.Result.graded``) and make its page (``outputs.page_for``).
 """
 
 from __future__ import annotations
