@@ -5,8 +5,8 @@ a core, the same for every submission. The worker (``kernels.py``) starts this
 process once, in the sandbox and as the uid its kernels run as, where it imports
 numpy, torch, edugrad and ipykernel, and never runs a line of a student's code.
 For each notebook it is asked to ``fork``: it first kills every other process of
-its uid that it can see and empties the folders a kernel may write (its home
-and ``/tmp``), so nothing of one submission reaches the next; then the child
+its uid that it can see and empties the folders a kernel may write (its home,
+``/tmp`` and ``/dev/shm``), so nothing of one submission reaches the next; then the child
 becomes an IPython kernel on the connection file it was sent.
 
 A kernel cannot change the zygote: the zygote is not dumpable (its memory cannot
@@ -52,7 +52,7 @@ def main(read_fd: int, write_fd: int, home: str) -> None:
         do = request.get("do")
         if do == "fork":
             end_others()
-            for folder in (home, "/tmp"):
+            for folder in (home, "/tmp", "/dev/shm"):
                 empty(folder)
             path = os.path.join(home, "kernel.json")
             with open(path, "w") as handle:
@@ -179,7 +179,11 @@ def reap() -> None:
 
 def empty(folder: str) -> None:
     """Remove everything inside ``folder`` (never following a link), whatever modes a kernel left on it."""
-    for entry in os.scandir(folder):
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return  # no such folder in this sandbox
+    for entry in entries:
         path = entry.path
         try:
             if entry.is_dir(follow_symlinks=False):

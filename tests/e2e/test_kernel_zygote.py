@@ -1,7 +1,7 @@
 """Kernels forked by one zygote (autograder/kernels.py, zygote.py) share nothing from one submission to the next.
 
-One worker grades, in order: a submission that leaves files in its kernel's home
-and /tmp and processes running, and tries the channels a fork could share (System
+One worker grades, in order: a submission that leaves files in its kernel's home,
+/tmp and /dev/shm and processes running, and tries the channels a fork could share (System
 V shared memory, the zygote's memory); one that looks for all of that; one that
 kills the zygote; and a reference after it, which must still be graded in full.
 Each answer is the reference solution, plus code in the last answer cell.
@@ -27,6 +27,10 @@ LEAVE = r'''
 import ctypes, os, subprocess
 open("/tmp/left-by-a.txt", "w").write("answers")
 open(os.path.expanduser("~/left-by-a.txt"), "w").write("answers")
+try:
+    open("/dev/shm/left-by-a.txt", "w").write("answers")
+except OSError:
+    pass
 subprocess.Popen(["sleep", "600"], start_new_session=True)
 _libc = ctypes.CDLL(None, use_errno=True)
 _shm = _libc.shmget(0x5EC2E7, 4096, 0o1666)  # IPC_CREAT | 0666
@@ -58,7 +62,8 @@ def _others():
     return found
 print("ZYGOTE-REPORT " + json.dumps({
     "tmp": sorted(os.listdir("/tmp")), "home": sorted(os.listdir(os.path.expanduser("~"))),
-    "others": _others(), "shm": ctypes.CDLL(None).shmget(0x5EC2E7, 0, 0)}))
+    "shm": sorted(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else [],
+    "others": _others(), "sysv": ctypes.CDLL(None).shmget(0x5EC2E7, 0, 0)}))
 '''
 
 KILL = ("import os, signal\n"  # in the kernel only (the judge's process would lose its own tests)
@@ -102,9 +107,9 @@ def test_the_channels_a_fork_could_share_are_closed(graded):
 
 def test_nothing_of_a_submission_reaches_the_next(graded):
     [report] = reports(graded, "b_finds")
-    assert "left-by-a.txt" not in report["tmp"] and "left-by-a.txt" not in report["home"]
+    assert "left-by-a.txt" not in report["tmp"] + report["home"] + report["shm"]
     assert report["others"] == [], f"processes of an earlier kernel are still running: {report['others']}"
-    assert report["shm"] == -1
+    assert report["sysv"] == -1
 
 
 def test_a_killed_zygote_is_replaced_and_every_submission_graded_in_full(graded):
