@@ -32,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", type=Path, required=True, help="folder for grades.csv, feedback/, results/")
     grade.add_argument("--exercise", action="append", help="only this exercise (repeatable)")
     grade.add_argument("--jobs", type=int, default=Limits.jobs,
-                       help="submissions graded at once (default: the number of cores)")
+                       help=f"submissions graded at once (default {Limits.jobs}: one more than the cores)")
     grade.add_argument("--timeout", type=int, default=Limits.timeout,
                        help=f"seconds for one submission (default {Limits.timeout})")
     grade.add_argument("--cell-timeout", type=int, default=Limits.cell_timeout,
