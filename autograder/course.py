@@ -67,15 +67,28 @@ def nbgrader_api(config: Config):
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
-    from nbgrader import api as gradebook_api
     from nbgrader.apps import NbGraderAPI
 
-    # A new gradebook is stamped with alembic's head revision, which nbgrader learns by running the `alembic`
-    # command (a second or more each time); the same revision, read here once.
-    gradebook_api.get_alembic_version = alembic_head
+    read_alembic_head_in_process()
     api = NbGraderAPI(config=config)
     api.log.setLevel(logging.WARNING)
     return api
+
+
+def open_gradebook(url: str):
+    """nbgrader's Gradebook at ``url`` (any SQLAlchemy URL), for our course; a context manager."""
+    from nbgrader.api import Gradebook
+
+    read_alembic_head_in_process()
+    return Gradebook(url, COURSE_ID)
+
+
+def read_alembic_head_in_process() -> None:
+    """A new gradebook is stamped with alembic's head revision, which nbgrader learns by running the ``alembic``
+    command (a second or more each time, and it must be on PATH); the same revision, read here once."""
+    from nbgrader import api
+
+    api.get_alembic_version = alembic_head
 
 
 @functools.cache

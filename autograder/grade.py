@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from autograder import sandbox, slots
-from autograder.course import (COURSE_ID, REPO, CourseError, cached_student_versions, exercise_names,
+from autograder.course import (REPO, CourseError, cached_student_versions, exercise_names, open_gradebook,
                                write_grading_sources)
 from autograder.discover import digest, find_submissions
 from autograder.outputs import merge_gradebook, write_outputs
@@ -41,9 +41,7 @@ from autograder.records import Job, Limits, Result, Status, load
 
 
 def max_scores(gradebook: Path, exercises: list[str]) -> dict[str, float]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{gradebook}", COURSE_ID) as gb:
+    with open_gradebook(f"sqlite:///{gradebook}") as gb:
         return {name: float(gb.find_assignment(name).max_score) for name in exercises}
 
 

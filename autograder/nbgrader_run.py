@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import inert, kernels, sandbox, slots
-from autograder.course import COURSE_ID
+from autograder.course import open_gradebook
 from autograder import feedback
 from autograder.execute import NOT_RUN
 from autograder.files import write_fresh
@@ -174,8 +174,6 @@ def sandbox_kernel(config, slot: slots.Slot, workdir: Path, memory_mb: int) -> P
 
 def test_results(root: Path, student: str, exercise: str) -> list[TestResult]:
     """Score and output of every test cell, from the gradebook and the executed notebook."""
-    from nbgrader.api import Gradebook
-
     notebook = nbformat.read(root / "autograded" / student / exercise / f"{exercise}.ipynb", as_version=4)
     outputs = {}
     for cell in notebook.cells:
@@ -183,7 +181,7 @@ def test_results(root: Path, student: str, exercise: str) -> list[TestResult]:
         if meta.get("grade") and cell.cell_type == "code":
             outputs[meta["grade_id"]] = cell_output(cell)
     tests = []
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", COURSE_ID) as gradebook:
+    with open_gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
         submission = gradebook.find_submission_notebook(exercise, exercise, student)
         for grade in sorted(submission.grades, key=lambda g: list(outputs).index(g.name) if g.name in outputs else 0):
             if grade.cell_type != "code":
@@ -229,9 +227,7 @@ def record_verdicts(root: Path, student: str, exercise: str, tests: list[TestRes
     (what results.json shows) becomes the verdict, and the visible test's failed assert
     if there was one (``visible``: test name -> what its cell printed).
     """
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", COURSE_ID) as gradebook:
+    with open_gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
         for test in tests:
             gradebook.find_grade(test.name, exercise, exercise, student).auto_score = test.score
         gradebook.db.commit()

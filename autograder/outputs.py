@@ -12,7 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
-from autograder.course import COURSE_ID, REPO
+from autograder.course import COURSE_ID, REPO, open_gradebook
 from autograder.feedback import feedback_page
 from autograder.files import NotAccepted, copy_regular_tree, read_regular
 from autograder.records import Result, write_atomically
@@ -79,13 +79,13 @@ def merge_gradebook(out: Path, batch: Path, results: list[Result], db_url: str |
     """
     import warnings
 
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy's autoflush notes about nbgrader's own models
     url = db_url or f"sqlite:///{out / 'gradebook.db'}"
     if db_url is None and not (out / "gradebook.db").exists():
         shutil.copy(batch / "gradebook.db", out / "gradebook.db")
-    with Gradebook(f"sqlite:///{batch / 'gradebook.db'}", COURSE_ID) as source, Gradebook(url, COURSE_ID) as gradebook:
+    with open_gradebook(f"sqlite:///{batch / 'gradebook.db'}") as source, open_gradebook(url) as gradebook:
         for assignment in source.assignments:
             try:
                 gradebook.find_assignment(assignment.name)
