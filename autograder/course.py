@@ -149,7 +149,12 @@ def cached_student_versions(root: Path, names: list[str], source: Path) -> dict[
 
 
 def release_cache() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rnn-autograder" / "release"
+    """Our folder of cached releases: under $XDG_CACHE_HOME, else ~/.cache, else the temporary folder."""
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:  # no home directory to be found
+        base = Path(tempfile.gettempdir())
+    return base / "rnn-autograder" / "release"
 
 
 def release_key(names: list[str], source: Path) -> str:
