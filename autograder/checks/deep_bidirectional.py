@@ -229,9 +229,9 @@ def _states_mistakes(forward, backward, h_n, variants):
     both = np.concatenate([forward, backward], axis=2)
     mistakes = {description: np.concatenate([f, b], axis=2) for description, f, b in variants}
     mistakes.update({
-        "the two halves are in the wrong order: H[:, t] is [forward state, backward state], forward first":
+        "the two halves are in the wrong order: Y[:, t] is [forward state, backward state], forward first":
             np.concatenate([backward, forward], axis=2),
-        "the two results are swapped: return (H, h_n)": h_n,
+        "the two results are swapped: return (Y, h_n)": h_n,
         "the two directions are stacked on a new axis, (2, B, T, H): concatenate them along the features, "
         "np.concatenate([forward, backward], axis=2)": np.stack([forward, backward]),
         "the two directions are stacked on a new axis, (B, T, 2, H): concatenate them along the features, "
@@ -240,9 +240,9 @@ def _states_mistakes(forward, backward, h_n, variants):
         "concatenate them along the features, axis=2": np.concatenate([forward, backward]),
         "the two directions are concatenated along the time axis: concatenate them along the features, axis=2":
             np.concatenate([forward, backward], axis=1),
-        "H holds only the forward states: it holds [forward state, backward state] at each t": forward,
-        "H holds only the backward states: it holds [forward state, backward state] at each t": backward,
-        "H is time-major, (T, B, 2H): our arrays are batch-major": both.transpose(1, 0, 2),
+        "Y holds only the forward states: it holds [forward state, backward state] at each t": forward,
+        "Y holds only the backward states: it holds [forward state, backward state] at each t": backward,
+        "Y is time-major, (T, B, 2H): our arrays are batch-major": both.transpose(1, 0, 2),
     })
     return mistakes
 
@@ -256,7 +256,7 @@ def _bidirectional_h_n_mistakes(forward, backward, states, variants):
         "final state, after reading x_1, is at position 1": np.stack([forward[:, -1], backward[:, -1]]),
         f"h_n has the backward state first, and takes it at position T ({at_T}): h_n = [forward final state "
         "(at T), backward final state (at position 1)]": np.stack([backward[:, -1], forward[:, -1]]),
-        "h_n is H[:, -1], the last position of H, (B, 2H): the backward final state is at position 1, and h_n "
+        "h_n is Y[:, -1], the last position of Y, (B, 2H): the backward final state is at position 1, and h_n "
         "stacks the two final states, (2, B, H)": np.concatenate([forward[:, -1], backward[:, -1]], axis=1),
         "h_n concatenates the two final states, (B, 2H): stack them, (2, B, H)":
             np.concatenate([forward[:, -1], backward[:, 0]], axis=1),
@@ -264,7 +264,7 @@ def _bidirectional_h_n_mistakes(forward, backward, states, variants):
             np.stack([forward[:, 0], backward[:, 0]]),
         "h_n is stacked batch-major, (B, 2, H): torch's h_n is (2, B, H), forward then backward":
             np.stack([forward[:, -1], backward[:, 0]], axis=1),
-        "the two results are swapped: return (H, h_n)": states,
+        "the two results are swapped: return (Y, h_n)": states,
         "h_n holds only the forward final state: it holds [forward final state, backward final state]":
             forward[:, -1],
     }
@@ -444,38 +444,38 @@ def check_deep_elman_forward_h0(deep_elman_forward, elman_layer=None):
 
 
 def _run_bidirectional(fn, p):
-    """The student's (H, h_n) on the problem, and the names of the inputs it changed."""
+    """The student's (Y, h_n) on the problem, and the names of the inputs it changed."""
     arrays = [p.X, p.h0[0], p.h0[1], *p.layers[0], *p.layers[1]]
     names = ["X", "h0_fwd", "h0_bwd", "fwd[0] (W_x)", "fwd[1] (W_h)", "fwd[2] (b)",
              "bwd[0] (W_x)", "bwd[1] (W_h)", "bwd[2] (b)"]
     passed = _copies(arrays)
     out = call_with_hint("bidirectional_elman_forward", fn, *passed[:3], tuple(passed[3:6]), tuple(passed[6:]),
                          hint=lambda message: _crash_hint(message, "bidirectional_elman_forward"))
-    states, h_n = pair(BIDIRECTIONAL, out, "(H, h_n)")
+    states, h_n = pair(BIDIRECTIONAL, out, "(Y, h_n)")
     return states, h_n, changed_inputs(names, arrays, passed)
 
 
 def check_bidirectional_elman_forward_shapes(bidirectional_elman_forward):
-    """Two results, H (B, T, 2H) and h_n (2, B, H) (whatever their values)."""
+    """Two results, Y (B, T, 2H) and h_n (2, B, H) (whatever their values)."""
     for seed, T in _cases_over_T():
         p = _problem(seed + 10, T=T, directions=2)
         states, h_n, _ = _run_bidirectional(bidirectional_elman_forward, p)
         B, T, H = p.B, p.T, p.H
         for name, got, want, known in [
-            ("H", states, (B, T, 2 * H), {
-                (2, B, H): "the two results are swapped: return (H, h_n)",
+            ("Y", states, (B, T, 2 * H), {
+                (2, B, H): "the two results are swapped: return (Y, h_n)",
                 (2, B, T, H): "the two directions are stacked on a new axis: concatenate them along the features",
                 (B, T, 2, H): "the two directions are stacked on a new axis: concatenate them along the features",
                 (2 * B, T, H): "the two directions are concatenated along the batch axis (axis 0, "
                                "np.concatenate's default): concatenate them along the features, axis=2",
                 (B, 2 * T, H): "the two directions are concatenated along the time axis: concatenate them along "
                                "the features, axis=2",
-                (B, T, H): "only one direction is returned: H holds [forward state, backward state] at each t",
-                (T, B, 2 * H): "H is time-major, (T, B, 2H): our arrays are batch-major",
+                (B, T, H): "only one direction is returned: Y holds [forward state, backward state] at each t",
+                (T, B, 2 * H): "Y is time-major, (T, B, 2H): our arrays are batch-major",
             }),
             ("h_n", h_n, (2, B, H), {
-                (B, T, 2 * H): "the two results are swapped: return (H, h_n)",
-                (B, 2 * H): "h_n holds the two final states concatenated (or H[:, -1], the last position of H): "
+                (B, T, 2 * H): "the two results are swapped: return (Y, h_n)",
+                (B, 2 * H): "h_n holds the two final states concatenated (or Y[:, -1], the last position of Y): "
                             "stack them, (2, B, H), the backward final state taken at position 1",
                 (B, 2, H): "h_n is stacked batch-major, (B, 2, H): torch's h_n is (2, B, H)",
                 (B, H): "h_n holds one final state: it holds [forward final state, backward final state]",
@@ -484,7 +484,7 @@ def check_bidirectional_elman_forward_shapes(bidirectional_elman_forward):
             shape = as_array(name, got).shape
             if shape != want:
                 mistake = known.get(shape, "")
-                raise CheckFailure(f"{name}, the {'first' if name == 'H' else 'second'} result of {BIDIRECTIONAL}, "
+                raise CheckFailure(f"{name}, the {'first' if name == 'Y' else 'second'} result of {BIDIRECTIONAL}, "
                                    f"has shape {shape}, expected {want} on X of shape {p.X.shape}, {p.sizes}, "
                                    f"seed {seed}.{named(mistake)}", mistake)
 
@@ -497,9 +497,9 @@ def _check_bidirectional(fn, elman_layer, part):
         want_states, want_h_n = _oracle(p, bidirectional=True)
         forward, backward, variants = _bidirectional_variants(p, elman_layer)
         context = f"{p.sizes}, random h0_fwd and h0_bwd, seed {seed}"
-        if part == "H":
+        if part == "Y":
             right_h_n = np.stack([forward[:, -1], backward[:, 0]])
-            expect_close("H, the first result of " + BIDIRECTIONAL, states, want_states,
+            expect_close("Y, the first result of " + BIDIRECTIONAL, states, want_states,
                          _states_mistakes(forward, backward, right_h_n, variants), context)
         else:
             right = np.concatenate([forward, backward], axis=2)
@@ -508,8 +508,8 @@ def _check_bidirectional(fn, elman_layer, part):
 
 
 def check_bidirectional_elman_forward_states(bidirectional_elman_forward, elman_layer=None):
-    """H: [forward state at t, backward state at t] at every t, as torch.nn.RNN(bidirectional=True) computes it."""
-    _check_bidirectional(bidirectional_elman_forward, elman_layer, "H")
+    """Y: [forward state at t, backward state at t] at every t, as torch.nn.RNN(bidirectional=True) computes it."""
+    _check_bidirectional(bidirectional_elman_forward, elman_layer, "Y")
 
 
 def check_bidirectional_elman_forward_h_n(bidirectional_elman_forward, elman_layer=None):

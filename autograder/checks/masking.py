@@ -362,18 +362,18 @@ def _run_masked_forward(masked_elman_forward, p):
         message) or (SHAPES if mentions(message, "matmul", "broadcast") else ""))
     expect_unchanged("masked_elman_forward", changed_inputs(["X", "lengths", "h0", "W_x", "W_h", "b"], args, passed),
                      IN_PLACE)
-    return pair("masked_elman_forward", out, "(H, h_n)")
+    return pair("masked_elman_forward", out, "(states, h_n)")
 
 
 def check_masked_elman_forward_states(masked_elman_forward):
-    """H (B, T, H): the states at the real positions, as torch on packed sequences, and zero at padding."""
+    """states (B, T, H): the states at the real positions, as torch on packed sequences, and zero at padding."""
     for seed in seeds():
         p = _problem(seed + 30)
         H, _ = _run_masked_forward(masked_elman_forward, p)
         want, _ = _torch_packed(p, p.X, p.h0)
         unmasked, carried = _numpy_variants(p, p.h0)
         zero_start, _ = _torch_packed(p, p.X, np.zeros_like(p.h0))
-        expect_close("H, the states masked_elman_forward returns", H, want, {
+        expect_close("states, the first result of masked_elman_forward", H, want, {
             "H is not zero at the padding positions, which hold states computed from the padding inputs: set "
             "H[b, t] = 0 for t >= lengths[b]": unmasked,
             "H is not zero at the padding positions, which repeat each sequence's last real state: set "
